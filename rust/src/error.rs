@@ -1,0 +1,70 @@
+//! The one error type of the engine; every variant maps to one C status code.
+
+use std::fmt;
+
+use crate::key::KeyError;
+use crate::value::Value;
+
+/// Everything that can go wrong in the engine, with the details a message needs.
+#[derive(Debug, Clone)]
+pub enum Error {
+    /// The key is not set in the scope or any scope it reads through.
+    NotFound { key: String },
+    /// The value exists but cannot be converted to the wanted type.
+    TypeMismatch { key: String, value: String, wanted: &'static str },
+    /// The key breaks the character set.
+    InvalidKey { key: String, reason: KeyError },
+    /// Two different keys hash to the same value in one scope.
+    KeyCollision { key: String, existing: String },
+    /// A scope was exited out of order or on another thread.
+    ScopeOrder(String),
+    /// Any other bad argument (a malformed `key=value` string, say).
+    InvalidArgument(String),
+    /// A required pointer argument was NULL.
+    NullPointer(&'static str),
+    /// A text argument was not valid UTF-8.
+    InvalidUtf8 { what: &'static str, detail: String },
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+impl Error {
+    pub(crate) fn type_mismatch(key: &str, value: &Value, wanted: &'static str) -> Self {
+        Error::TypeMismatch { key: key.to_owned(), value: value.to_string(), wanted }
+    }
+
+    /// Attach the key to a conversion error produced without one.
+    pub(crate) fn with_key(self, key: &str) -> Self {
+        match self {
+            Error::TypeMismatch { value, wanted, .. } => {
+                Error::TypeMismatch { key: key.to_owned(), value, wanted }
+            }
+            other => other,
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::NotFound { key } => write!(f, "parameter {key:?} is not set"),
+            Error::TypeMismatch { key, value, wanted } if key.is_empty() => {
+                write!(f, "cannot convert {value} to {wanted}")
+            }
+            Error::TypeMismatch { key, value, wanted } => {
+                write!(f, "parameter {key:?}: cannot convert {value} to {wanted}")
+            }
+            Error::InvalidKey { key, reason } => write!(f, "invalid key {key:?}: {reason}"),
+            Error::KeyCollision { key, existing } => write!(
+                f,
+                "key {key:?} has the same hash as {existing:?}, already set in this scope"
+            ),
+            Error::ScopeOrder(msg) => write!(f, "{msg}"),
+            Error::InvalidArgument(msg) => write!(f, "{msg}"),
+            Error::NullPointer(what) => write!(f, "{what} is NULL"),
+            Error::InvalidUtf8 { what, detail } => write!(f, "{what} is not valid UTF-8: {detail}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}

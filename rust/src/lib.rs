@@ -1,0 +1,42 @@
+//! `hyperparameter`: scoped hyperparameters with one state shared by Rust, C, C++ and Python.
+//!
+//! The engine owns every parameter. Rust code uses it directly (this crate, [`with_params!`]);
+//! C and C++ link the same library through the C ABI in [`ffi`] (header
+//! `include/hyperparameter.h`); Python reaches it through cffi. A value set in one language on a
+//! thread is the value every other language reads on that thread.
+//!
+//! ```
+//! use hyperparameter::*;
+//!
+//! fn lr() -> f64 {
+//!     with_params! {
+//!         get lr = train.lr or 0.001f64;
+//!         lr
+//!     }
+//! }
+//!
+//! assert_eq!(lr(), 0.001);
+//! with_params! {
+//!     set train.lr = 0.01f64;
+//!     assert_eq!(lr(), 0.01);
+//! }
+//! assert_eq!(lr(), 0.001);
+//! ```
+
+mod convert;
+mod error;
+pub mod ffi;
+mod hash;
+mod key;
+mod macros;
+mod param;
+mod scope;
+mod value;
+
+pub use convert::{format_float, parse_bool, parse_value, to_bool, to_f64, to_i64, to_str};
+pub use error::{Error, Result};
+pub use hash::{hash_bytes, hash_key, SEED};
+pub use key::{validate_key, KeyError, MAX_KEY_LEN};
+pub use param::{frozen, get_param, parse_definition, Param, ParamScope, ScopeGuard};
+pub use scope::{checked_hash, read_current, Entry, Scope};
+pub use value::{live_host_objects, HostObject, Value};

@@ -1,0 +1,195 @@
+//! The Rust face: typed reads with defaults, definitions from the command line, scope guards.
+
+use crate::convert::{parse_value, to_bool, to_f64, to_i64, to_str};
+use crate::error::{Error, Result};
+use crate::scope::{read_current, Scope};
+use crate::value::Value;
+
+pub use crate::scope::frozen;
+
+/// A Rust type a parameter can be read as; the default's type decides the conversion.
+pub trait Param {
+    /// What a read returns (`&str` defaults read as `String`).
+    type Output;
+    /// Convert a stored value by the engine's rule set.
+    fn convert(value: &Value) -> Result<Self::Output>;
+    /// The default, as an output.
+    fn into_output(self) -> Self::Output;
+}
+
+macro_rules! param_via {
+    ($conv:ident, $wanted:literal: $($t:ty),*) => {$(
+        impl Param for $t {
+            type Output = $t;
+            fn convert(value: &Value) -> Result<$t> {
+                let wide = $conv(value)?;
+                <$t>::try_from(wide).map_err(|_| Error::type_mismatch("", value, $wanted))
+            }
+            fn into_output(self) -> $t {
+                self
+            }
+        }
+    )*};
+}
+param_via!(to_i64, "int": i64, i32, i16, i8, u64, u32, u16, u8, usize, isize);
+param_via!(to_bool, "bool": bool);
+param_via!(to_str, "str": String);
+
+impl Param for f64 {
+    type Output = f64;
+    fn convert(value: &Value) -> Result<f64> {
+        to_f64(value)
+    }
+    fn into_output(self) -> f64 {
+        self
+    }
+}
+
+impl Param for f32 {
+    type Output = f32;
+    fn convert(value: &Value) -> Result<f32> {
+        to_f64(value).map(|x| x as f32)
+    }
+    fn into_output(self) -> f32 {
+        self
+    }
+}
+
+impl Param for &str {
+    type Output = String;
+    fn convert(value: &Value) -> Result<String> {
+        to_str(value)
+    }
+    fn into_output(self) -> String {
+        self.to_owned()
+    }
+}
+
+/// Read a parameter of the calling thread's current scope by its precomputed hash.
+///
+/// Returns `default` when the key is missing. A value that cannot convert to the default's
+/// type is a bug in the configuration, never silently replaced: this panics with the key,
+/// the value and the wanted type. Use [`Scope::get`] to handle that case yourself.
+pub fn get_param<D: Param>(hash: u64, key: &str, default: D) -> D::Output {
+    match read_current(hash, |entry| D::convert(&entry.value)) {
+        None => default.into_output(),
+        Some(Ok(value)) => value,
+        Some(Err(err)) => panic!("{}", err.with_key(key)),
+    }
+}
+
+/// Split a `key=value` definition (as given to `-D`) into a checked key and a parsed value.
+///
+/// ```
+/// let (key, value) = hyperparameter::parse_definition("train.lr=5e-4").unwrap();
+/// assert_eq!(key, "train.lr");
+/// assert_eq!(hyperparameter::to_f64(&value).unwrap(), 5e-4);
+/// assert!(hyperparameter::parse_definition("train.lr").is_err());
+/// ```
+pub fn parse_definition(text: &str) -> Result<(String, Value)> {
+    let (key, value) = text.split_once('=').ok_or_else(|| {
+        Error::InvalidArgument(format!("definition {text:?} has no '=': expected key=value"))
+    })?;
+    let key = key.trim();
+    crate::scope::checked_hash(key)?;
+    Ok((key.to_owned(), parse_value(value)))
+}
+
+/// A set of values to enter as one scope, such as the `-D key=value` list of a command line.
+///
+/// ```
+/// use hyperparameter::*;
+/// let define = vec!["example.a=1".to_string(), "example.b=two".to_string()];
+/// with_params! {
+///     params ParamScope::from(&define);
+///     get a = example.a or 0i64;
+///     get b = example.b or "one";
+///     assert_eq!((a, b.as_str()), (1, "two"));
+/// }
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct ParamScope {
+    entries: Vec<(String, Value)>,
+}
+
+impl ParamScope {
+    /// Parse `key=value` definitions, reporting the first bad one.
+    pub fn parse<S: AsRef<str>>(definitions: &[S]) -> Result<ParamScope> {
+        let entries = definitions
+            .iter()
+            .map(|d| parse_definition(d.as_ref()))
+            .collect::<Result<_>>()?;
+        Ok(ParamScope { entries })
+    }
+
+    /// Add one value.
+    pub fn with(mut self, key: &str, value: impl Into<Value>) -> ParamScope {
+        self.entries.push((key.to_owned(), value.into()));
+        self
+    }
+
+    /// Write every value into `scope`.
+    pub fn apply_to(&self, scope: &Scope) -> Result<()> {
+        self.entries
+            .iter()
+            .try_for_each(|(key, value)| scope.set_entry(key, value.clone(), Some("-D")))
+    }
+
+    /// Enter a new scope holding these values.
+    pub fn enter(&self) -> Result<ScopeGuard> {
+        let guard = ScopeGuard::enter_new();
+        self.apply_to(guard.scope())?;
+        Ok(guard)
+    }
+}
+
+impl<S: AsRef<str>> From<&Vec<S>> for ParamScope {
+    /// Parse `key=value` definitions; panics naming the bad definition (use
+    /// [`ParamScope::parse`] to handle it instead).
+    fn from(definitions: &Vec<S>) -> ParamScope {
+        ParamScope::parse(definitions).unwrap_or_else(|e| panic!("{e}"))
+    }
+}
+
+/// A scope entered for the guard's lifetime: a new child of the current scope on creation,
+/// exited when dropped.
+pub struct ScopeGuard {
+    scope: Scope,
+}
+
+impl ScopeGuard {
+    /// Enter a new child of the calling thread's current scope.
+    pub fn enter_new() -> ScopeGuard {
+        let scope = Scope::child_of_current();
+        scope.enter();
+        ScopeGuard { scope }
+    }
+
+    /// The guarded scope.
+    pub fn scope(&self) -> &Scope {
+        &self.scope
+    }
+
+    /// Write a value into the guarded scope; panics on an invalid key.
+    pub fn set(&self, key: &str, value: impl Into<Value>) {
+        if let Err(err) = self.scope.set(key, value.into()) {
+            panic!("{err}");
+        }
+    }
+
+    /// Write all of a [`ParamScope`]'s values into the guarded scope; panics on a bad one.
+    pub fn apply(&self, params: &ParamScope) {
+        if let Err(err) = params.apply_to(&self.scope) {
+            panic!("{err}");
+        }
+    }
+}
+
+impl Drop for ScopeGuard {
+    fn drop(&mut self) {
+        if let Err(err) = self.scope.exit() {
+            // Guards exit in reverse order unless one was moved or leaked; say so, don't panic.
+            eprintln!("hyperparameter: {err}");
+        }
+    }
+}

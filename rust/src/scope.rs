@@ -1,0 +1,314 @@
+//! Scopes: a tree of nodes, one current node per thread, and the frozen global baseline.
+//!
+//! A scope node holds only its own writes and a pointer to its parent, so entering a scope is
+//! one allocation, never a copy of the entries it can see. A read probes the current node, then
+//! its ancestors, then the baseline; every probe is one lookup in a map keyed by the key's
+//! precomputed hash (identity hasher, no rehashing).
+//!
+//! Each thread keeps a stack of the scopes it entered; exits are strictly last-in-first-out and
+//! anything else is refused without touching state. The bottom of every thread's stack is a
+//! root scope of its own that reads through to the baseline, so a new thread, of any kind,
+//! starts from the baseline. `frozen()` publishes a thread's view as the new baseline in one
+//! atomic swap; the baseline is read live, so every thread sees it for keys its own scopes do
+//! not set.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use crate::error::{Error, Result};
+use crate::hash::hash_key;
+use crate::key::validate_key;
+use crate::value::Value;
+
+/// Keys are already XXH64 hashes: hashing them again would only cost time.
+#[derive(Default)]
+pub struct IdentityHasher(u64);
+
+impl Hasher for IdentityHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        // Only u64 keys are ever hashed; fold anything else so the hasher stays total.
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, hash: u64) {
+        self.0 = hash;
+    }
+}
+
+type Map = HashMap<u64, Entry, BuildHasherDefault<IdentityHasher>>;
+
+/// One parameter: its key text (to detect collisions and list keys), value, and provenance.
+#[derive(Clone, Debug)]
+pub struct Entry {
+    pub key: Arc<str>,
+    pub value: Value,
+    /// Who set it: `"default"`, `"config.yaml:train.lr"`, `"-D"`, ... or `None`.
+    pub source: Option<Arc<str>>,
+}
+
+struct Node {
+    parent: Option<Arc<Node>>,
+    reads_baseline: bool,
+    entries: RwLock<Map>,
+    /// Bumped on every write, so front ends can keep a read cache and know when it is stale.
+    generation: AtomicU64,
+}
+
+impl Drop for Node {
+    /// Unlink long parent chains iteratively: 100,000 nested scopes must not overflow the stack.
+    fn drop(&mut self) {
+        let mut next = self.parent.take();
+        while let Some(parent) = next {
+            next = match Arc::try_unwrap(parent) {
+                Ok(mut node) => node.parent.take(),
+                Err(_) => None,
+            };
+        }
+    }
+}
+
+/// A handle to a scope. Cheap to clone; the scope lives as long as any handle or child does.
+#[derive(Clone)]
+pub struct Scope(Arc<Node>);
+
+impl Scope {
+    fn with_parent(parent: Option<Arc<Node>>, reads_baseline: bool) -> Scope {
+        Scope(Arc::new(Node {
+            parent,
+            reads_baseline,
+            entries: RwLock::new(Map::default()),
+            generation: AtomicU64::new(0),
+        }))
+    }
+
+    /// A new scope that sees everything `self` sees and writes only to itself.
+    pub fn child(&self) -> Scope {
+        Scope::with_parent(Some(self.0.clone()), false)
+    }
+
+    /// A new child of the calling thread's current scope.
+    pub fn child_of_current() -> Scope {
+        Scope::current().child()
+    }
+
+    /// A scope that inherits nothing: not the outer scopes, not the baseline.
+    pub fn empty() -> Scope {
+        Scope::with_parent(None, false)
+    }
+
+    /// A fresh root that reads through to the baseline (what every thread starts from).
+    pub fn root() -> Scope {
+        Scope::with_parent(None, true)
+    }
+
+    /// The calling thread's current (innermost) scope.
+    pub fn current() -> Scope {
+        with_thread(|t| t.current().clone())
+    }
+
+    /// Whether two handles name the same scope.
+    pub fn same(&self, other: &Scope) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+
+    /// The write counter of this scope (not of its parents).
+    pub fn generation(&self) -> &AtomicU64 {
+        &self.0.generation
+    }
+
+    /// Read a key, by text: validated, hashed, and checked against the stored key text.
+    pub fn get(&self, key: &str) -> Result<Entry> {
+        let hash = checked_hash(key)?;
+        self.lookup(hash, Some(key), Entry::clone)
+            .ok_or_else(|| Error::NotFound { key: key.to_owned() })
+    }
+
+    /// Read by precomputed hash and apply `f` to the entry found, without cloning it.
+    pub fn lookup<R>(&self, hash: u64, key: Option<&str>, f: impl FnOnce(&Entry) -> R) -> Option<R> {
+        let matches = |e: &Entry| key.map_or(true, |k| &*e.key == k);
+        let mut node = &*self.0;
+        loop {
+            if let Some(entry) = read(&node.entries).get(&hash).filter(|e| matches(e)) {
+                return Some(f(entry));
+            }
+            match &node.parent {
+                Some(parent) => node = parent,
+                None => break,
+            }
+        }
+        if !node.reads_baseline {
+            return None;
+        }
+        with_baseline(|map| map.get(&hash).filter(|e| matches(e)).map(f))
+    }
+
+    /// Write a key in this scope only.
+    pub fn set(&self, key: &str, value: Value) -> Result<()> {
+        self.set_entry(key, value, None)
+    }
+
+    /// Write a key with a provenance label.
+    pub fn set_entry(&self, key: &str, value: Value, source: Option<&str>) -> Result<()> {
+        let hash = checked_hash(key)?;
+        let entry = Entry { key: key.into(), value, source: source.map(Into::into) };
+        let replaced = {
+            let mut map = write(&self.0.entries);
+            if let Some(existing) = map.get(&hash).filter(|e| *e.key != *key) {
+                return Err(Error::KeyCollision { key: key.into(), existing: existing.key.to_string() });
+            }
+            map.insert(hash, entry)
+        };
+        self.0.generation.fetch_add(1, Ordering::Release);
+        // Dropped here, outside the lock: a host release callback may call back into us.
+        drop(replaced);
+        Ok(())
+    }
+
+    /// Remove every entry this scope itself holds (its parents keep theirs).
+    pub fn clear(&self) {
+        let removed = std::mem::take(&mut *write(&self.0.entries));
+        self.0.generation.fetch_add(1, Ordering::Release);
+        drop(removed);
+    }
+
+    /// Everything this scope sees, flattened (inner values win), sorted by key.
+    pub fn entries(&self) -> Vec<Entry> {
+        let mut flat = Map::default();
+        let mut chain = vec![&*self.0];
+        while let Some(parent) = &chain[chain.len() - 1].parent {
+            chain.push(parent);
+        }
+        if chain[chain.len() - 1].reads_baseline {
+            with_baseline(|map| flat.extend(map.iter().map(|(h, e)| (*h, e.clone()))));
+        }
+        for node in chain.iter().rev() {
+            flat.extend(read(&node.entries).iter().map(|(h, e)| (*h, e.clone())));
+        }
+        let mut entries: Vec<Entry> = flat.into_values().collect();
+        entries.sort_by(|a, b| a.key.cmp(&b.key));
+        entries
+    }
+
+    /// Make this scope the calling thread's current scope, until [`Scope::exit`].
+    pub fn enter(&self) {
+        with_thread(|t| t.stack.push(self.clone()));
+    }
+
+    /// Leave this scope. It must be the calling thread's current scope, entered on this thread;
+    /// otherwise nothing changes and the error says what is current.
+    pub fn exit(&self) -> Result<()> {
+        let popped = with_thread(|t| match t.stack.last() {
+            Some(top) if top.same(self) => Ok(t.stack.pop()),
+            Some(_) => Err(Error::ScopeOrder(format!(
+                "scope exited out of order: it is not the innermost scope of this thread \
+                 ({} scopes are open here); exit the inner scopes first",
+                t.stack.len()
+            ))),
+            None => Err(Error::ScopeOrder(
+                "scope exited but no scope is open on this thread (exited twice, or entered on another thread)".into(),
+            )),
+        })?;
+        drop(popped);
+        Ok(())
+    }
+
+    /// How many scopes the calling thread has entered and not yet exited.
+    pub fn depth() -> usize {
+        with_thread(|t| t.stack.len())
+    }
+}
+
+impl std::fmt::Debug for Scope {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map()
+            .entries(self.entries().iter().map(|e| (e.key.clone(), e.value.clone())))
+            .finish()
+    }
+}
+
+/// Validate a key and hash it.
+pub fn checked_hash(key: &str) -> Result<u64> {
+    validate_key(key).map_err(|reason| Error::InvalidKey { key: key.to_owned(), reason })?;
+    Ok(hash_key(key))
+}
+
+fn read(lock: &RwLock<Map>) -> RwLockReadGuard<'_, Map> {
+    // A poisoned lock only means a panic happened elsewhere while writing a plain map insert;
+    // the map itself is still consistent.
+    lock.read().unwrap_or_else(|e| e.into_inner())
+}
+
+fn write(lock: &RwLock<Map>) -> RwLockWriteGuard<'_, Map> {
+    lock.write().unwrap_or_else(|e| e.into_inner())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Per-thread state
+
+struct ThreadState {
+    root: Scope,
+    stack: Vec<Scope>,
+}
+
+impl ThreadState {
+    fn current(&self) -> &Scope {
+        self.stack.last().unwrap_or(&self.root)
+    }
+}
+
+thread_local! {
+    static THREAD: RefCell<ThreadState> = RefCell::new(ThreadState { root: Scope::root(), stack: Vec::new() });
+    static BASELINE_CACHE: RefCell<(u64, Arc<Map>)> = RefCell::new((0, Arc::new(Map::default())));
+}
+
+fn with_thread<R>(f: impl FnOnce(&mut ThreadState) -> R) -> R {
+    THREAD.with(|t| f(&mut t.borrow_mut()))
+}
+
+/// Fast read of the calling thread's current scope by precomputed hash.
+pub fn read_current<R>(hash: u64, f: impl FnOnce(&Entry) -> R) -> Option<R> {
+    THREAD.with(|t| t.borrow().current().lookup(hash, None, f))
+}
+
+// ---------------------------------------------------------------------------------------------
+// The frozen global baseline
+
+static BASELINE: RwLock<Option<Arc<Map>>> = RwLock::new(None);
+static BASELINE_GENERATION: AtomicU64 = AtomicU64::new(0);
+
+/// Run `f` on the current baseline, refreshing this thread's cached copy only when a newer one
+/// was published (one atomic load on the common path).
+fn with_baseline<R>(f: impl FnOnce(&Map) -> R) -> R {
+    let published = BASELINE_GENERATION.load(Ordering::Acquire);
+    BASELINE_CACHE.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if cache.0 != published {
+            let latest = BASELINE.read().unwrap_or_else(|e| e.into_inner()).clone();
+            *cache = (published, latest.unwrap_or_default());
+        }
+        f(&cache.1)
+    })
+}
+
+/// Publish what the calling thread currently sees as the baseline for every thread.
+pub fn frozen() {
+    let map: Map = Scope::current()
+        .entries()
+        .into_iter()
+        .map(|e| (hash_key(&e.key), e))
+        .collect();
+    let old = {
+        let mut slot = BASELINE.write().unwrap_or_else(|e| e.into_inner());
+        let old = slot.replace(Arc::new(map));
+        BASELINE_GENERATION.fetch_add(1, Ordering::AcqRel);
+        old
+    };
+    drop(old);
+}
