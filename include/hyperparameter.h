@@ -233,6 +233,35 @@ int32_t hp_scope_exit(const struct hp_scope *scope);
 void hp_scope_free(struct hp_scope *scope);
 
 /**
+ * Make `scope` the calling thread's current scope beneath any scopes entered with
+ * `hp_scope_enter`/`hp_scope_push` (NULL: back to the thread's root). For host runtimes that
+ * track the current scope per task themselves (Python does, per asyncio task): it has no
+ * last-in-first-out rule and never fails. The library keeps its own reference to `scope`.
+ *
+ * # Safety
+ * `scope` must be NULL or a live handle.
+ */
+void hp_scope_activate(const struct hp_scope *scope);
+
+/**
+ * A new handle to the calling thread's root scope (what the thread sees outside every scope;
+ * it reads through to the baseline). Never NULL.
+ */
+struct hp_scope *hp_scope_thread_root(void);
+
+/**
+ * A new scope with no parent that reads through to the baseline: its keys and values are
+ * the baseline's until written. It is not entered. Never NULL.
+ */
+struct hp_scope *hp_scope_new_root(void);
+
+/**
+ * A counter bumped each time `hp_frozen` publishes a baseline, so a binding that mirrors the
+ * baseline knows when to reload it. Static storage; read it as an atomic 64-bit value.
+ */
+const uint64_t *hp_baseline_generation(void);
+
+/**
  * How many scopes the calling thread has entered and not yet exited.
  */
 size_t hp_scope_depth(void);
@@ -510,6 +539,18 @@ double hp_get_f64_or(uint64_t hash,
 int32_t hp_convert(const struct hp_value *value,
                    int32_t kind,
                    struct hp_value *out);
+
+/**
+ * Parse the text of a definition's value the way `hp_set_parsed` does (int, float,
+ * `true`/`false`, `null`/`none`, else the text itself) into `*out` (free with
+ * `hp_value_clear`). Errors: `HP_NULL_POINTER`, `HP_INVALID_UTF8`.
+ *
+ * # Safety
+ * `text` must point to `len` readable bytes; `out` must be writable.
+ */
+int32_t hp_parse_value(const char *text,
+                       size_t len,
+                       struct hp_value *out);
 
 /**
  * Free a string returned by the library (a zeroed `hp_string` is ignored).

@@ -132,7 +132,7 @@ pub fn parse_value(text: &str) -> Value {
 /// Words like "inf" and "nan" parse as floats but are kept as text in definitions unless
 /// written with a sign or digits, so a parameter named `"nan"` stays a string.
 fn looks_numeric(text: &str) -> bool {
-    text.bytes().any(|b| b.is_ascii_digit())
+    text.starts_with(['+', '-']) || text.bytes().any(|b| b.is_ascii_digit())
 }
 
 #[cfg(test)]
@@ -146,10 +146,10 @@ mod tests {
     #[test]
     fn bool_words() {
         for word in ["true", "YES", " on ", "1", "T", "y"] {
-            assert_eq!(to_bool(&s(word)).unwrap(), true, "{word}");
+            assert!(to_bool(&s(word)).unwrap(), "{word}");
         }
         for word in ["false", "No", "OFF", "0", "f", "n"] {
-            assert_eq!(to_bool(&s(word)).unwrap(), false, "{word}");
+            assert!(!to_bool(&s(word)).unwrap(), "{word}");
         }
         assert!(to_bool(&s("maybe")).is_err());
         assert!(to_bool(&Value::Int(2)).is_err());
@@ -197,6 +197,9 @@ mod tests {
         assert!(matches!(parse_value("True"), Value::Bool(true)));
         assert!(matches!(parse_value("null"), Value::Null));
         assert!(matches!(parse_value("nan"), Value::Str(_)));
+        assert!(matches!(parse_value("inf"), Value::Str(_)));
+        assert!(matches!(parse_value("-inf"), Value::Float(x) if x == f64::NEG_INFINITY));
+        assert!(matches!(parse_value("+inf"), Value::Float(x) if x == f64::INFINITY));
         assert!(matches!(parse_value("sigmoid"), Value::Str(ref t) if &**t == "sigmoid"));
     }
 }

@@ -403,6 +403,41 @@ pub unsafe extern "C" fn hp_scope_free(scope: *mut hp_scope) {
     })
 }
 
+/// Make `scope` the calling thread's current scope beneath any scopes entered with
+/// `hp_scope_enter`/`hp_scope_push` (NULL: back to the thread's root). For host runtimes that
+/// track the current scope per task themselves (Python does, per asyncio task): it has no
+/// last-in-first-out rule and never fails. The library keeps its own reference to `scope`.
+///
+/// # Safety
+/// `scope` must be NULL or a live handle.
+#[no_mangle]
+pub unsafe extern "C" fn hp_scope_activate(scope: *const hp_scope) {
+    // SAFETY: the caller promises NULL or a live handle.
+    let scope = unsafe { scope.as_ref() }.map(|h| &h.scope);
+    boundary_or((), || Scope::activate(scope))
+}
+
+/// A new handle to the calling thread's root scope (what the thread sees outside every scope;
+/// it reads through to the baseline). Never NULL.
+#[no_mangle]
+pub extern "C" fn hp_scope_thread_root() -> *mut hp_scope {
+    boundary_or(std::ptr::null_mut(), || new_handle(Scope::thread_root()))
+}
+
+/// A new scope with no parent that reads through to the baseline: its keys and values are
+/// the baseline's until written. It is not entered. Never NULL.
+#[no_mangle]
+pub extern "C" fn hp_scope_new_root() -> *mut hp_scope {
+    boundary_or(std::ptr::null_mut(), || new_handle(Scope::root()))
+}
+
+/// A counter bumped each time `hp_frozen` publishes a baseline, so a binding that mirrors the
+/// baseline knows when to reload it. Static storage; read it as an atomic 64-bit value.
+#[no_mangle]
+pub extern "C" fn hp_baseline_generation() -> *const u64 {
+    (crate::scope::baseline_generation() as *const AtomicU64).cast()
+}
+
 /// How many scopes the calling thread has entered and not yet exited.
 #[no_mangle]
 pub extern "C" fn hp_scope_depth() -> usize {
@@ -595,9 +630,7 @@ pub unsafe extern "C" fn hp_set_source(
         // SAFETY: the caller's promises are passed on.
         let (key, source) = unsafe { (text(key, key_len, "key")?, text(source, source_len, "source")?) };
         // SAFETY: as above.
-        let scope = unsafe { scope_of(scope) };
-        let entry = scope.get(key)?;
-        scope.set_entry(key, entry.value, Some(source))
+        unsafe { scope_of(scope) }.set_source(key, Some(source))
     })
 }
 
@@ -757,33 +790,40 @@ pub unsafe extern "C" fn hp_get_str_by_hash(hash: u64, out: *mut hp_string) -> i
     unsafe { by_hash(hash, out, |v| convert::to_str(v).map(owned_string)) }
 }
 
+/// Read by hash with a default. A missing key is the common case of a default and costs no
+/// more than the probe (no error is recorded); a value that cannot convert also gives the
+/// default, with the reason in `hp_last_error()`.
+fn by_hash_or<T: Copy>(hash: u64, default_value: T, convert: fn(&Value) -> Result<T>) -> T {
+    boundary_or(default_value, || {
+        match read_current(hash, |e| convert(&e.value).map_err(|err| err.with_key(&e.key))) {
+            None => default_value,
+            Some(Ok(value)) => value,
+            Some(Err(err)) => {
+                record_error(err.to_string());
+                default_value
+            }
+        }
+    })
+}
+
 /// Read by hash with a default: `default_value` when the key is missing, and also when it
 /// cannot be converted, in which case `hp_last_error()` says why. Use the `_by_hash` form to
 /// tell the two apart.
 #[no_mangle]
 pub extern "C" fn hp_get_bool_or(hash: u64, default_value: bool) -> bool {
-    let mut out = default_value;
-    // SAFETY: `out` is a local.
-    unsafe { by_hash(hash, &mut out, convert::to_bool) };
-    out
+    by_hash_or(hash, default_value, convert::to_bool)
 }
 
 /// As `hp_get_bool_or`, for int.
 #[no_mangle]
 pub extern "C" fn hp_get_i64_or(hash: u64, default_value: i64) -> i64 {
-    let mut out = default_value;
-    // SAFETY: `out` is a local.
-    unsafe { by_hash(hash, &mut out, convert::to_i64) };
-    out
+    by_hash_or(hash, default_value, convert::to_i64)
 }
 
 /// As `hp_get_bool_or`, for float.
 #[no_mangle]
 pub extern "C" fn hp_get_f64_or(hash: u64, default_value: f64) -> f64 {
-    let mut out = default_value;
-    // SAFETY: `out` is a local.
-    unsafe { by_hash(hash, &mut out, convert::to_f64) };
-    out
+    by_hash_or(hash, default_value, convert::to_f64)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -810,6 +850,22 @@ pub unsafe extern "C" fn hp_convert(value: *const hp_value, kind: i32, out: *mut
         };
         // SAFETY: the caller's promise is passed on.
         unsafe { put(out, value_out(&converted)) }
+    })
+}
+
+/// Parse the text of a definition's value the way `hp_set_parsed` does (int, float,
+/// `true`/`false`, `null`/`none`, else the text itself) into `*out` (free with
+/// `hp_value_clear`). Errors: `HP_NULL_POINTER`, `HP_INVALID_UTF8`.
+///
+/// # Safety
+/// `text` must point to `len` readable bytes; `out` must be writable.
+#[no_mangle]
+pub unsafe extern "C" fn hp_parse_value(text: *const c_char, len: usize, out: *mut hp_value) -> i32 {
+    boundary(|| {
+        // SAFETY: the caller's promises are passed on.
+        let value = convert::parse_value(unsafe { self::text(text, len, "text") }?);
+        // SAFETY: as above.
+        unsafe { put(out, value_out(&value)) }
     })
 }
 

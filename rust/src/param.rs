@@ -1,5 +1,7 @@
 //! The Rust face: typed reads with defaults, definitions from the command line, scope guards.
 
+use std::marker::PhantomData;
+
 use crate::convert::{parse_value, to_bool, to_f64, to_i64, to_str};
 use crate::error::{Error, Result};
 use crate::scope::{read_current, Scope};
@@ -18,12 +20,13 @@ pub trait Param {
 }
 
 macro_rules! param_via {
-    ($conv:ident, $wanted:literal: $($t:ty),*) => {$(
+    ($conv:ident: $($t:ty),*) => {$(
         impl Param for $t {
             type Output = $t;
             fn convert(value: &Value) -> Result<$t> {
                 let wide = $conv(value)?;
-                <$t>::try_from(wide).map_err(|_| Error::type_mismatch("", value, $wanted))
+                // Out of the narrower type's range: name that type, not the rule set's "int".
+                <$t>::try_from(wide).map_err(|_| Error::type_mismatch("", value, stringify!($t)))
             }
             fn into_output(self) -> $t {
                 self
@@ -31,9 +34,9 @@ macro_rules! param_via {
         }
     )*};
 }
-param_via!(to_i64, "int": i64, i32, i16, i8, u64, u32, u16, u8, usize, isize);
-param_via!(to_bool, "bool": bool);
-param_via!(to_str, "str": String);
+param_via!(to_i64: i64, i32, i16, i8, u64, u32, u16, u8, usize, isize);
+param_via!(to_bool: bool);
+param_via!(to_str: String);
 
 impl Param for f64 {
     type Output = f64;
@@ -48,7 +51,13 @@ impl Param for f64 {
 impl Param for f32 {
     type Output = f32;
     fn convert(value: &Value) -> Result<f32> {
-        to_f64(value).map(|x| x as f32)
+        let wide = to_f64(value)?;
+        let narrow = wide as f32;
+        // A finite value beyond f32's range would silently become infinity.
+        if wide.is_finite() && narrow.is_infinite() {
+            return Err(Error::type_mismatch("", value, "f32"));
+        }
+        Ok(narrow)
     }
     fn into_output(self) -> f32 {
         self
@@ -109,7 +118,8 @@ pub fn parse_definition(text: &str) -> Result<(String, Value)> {
 /// ```
 #[derive(Clone, Debug, Default)]
 pub struct ParamScope {
-    entries: Vec<(String, Value)>,
+    /// Key, value, and provenance label (`"-D"` for parsed definitions, none for code).
+    entries: Vec<(String, Value, Option<&'static str>)>,
 }
 
 impl ParamScope {
@@ -117,14 +127,14 @@ impl ParamScope {
     pub fn parse<S: AsRef<str>>(definitions: &[S]) -> Result<ParamScope> {
         let entries = definitions
             .iter()
-            .map(|d| parse_definition(d.as_ref()))
+            .map(|d| parse_definition(d.as_ref()).map(|(key, value)| (key, value, Some("-D"))))
             .collect::<Result<_>>()?;
         Ok(ParamScope { entries })
     }
 
-    /// Add one value.
+    /// Add one value (set from code: no provenance label).
     pub fn with(mut self, key: &str, value: impl Into<Value>) -> ParamScope {
-        self.entries.push((key.to_owned(), value.into()));
+        self.entries.push((key.to_owned(), value.into(), None));
         self
     }
 
@@ -132,7 +142,7 @@ impl ParamScope {
     pub fn apply_to(&self, scope: &Scope) -> Result<()> {
         self.entries
             .iter()
-            .try_for_each(|(key, value)| scope.set_entry(key, value.clone(), Some("-D")))
+            .try_for_each(|(key, value, source)| scope.set_entry(key, value.clone(), *source))
     }
 
     /// Enter a new scope holding these values.
@@ -153,8 +163,17 @@ impl<S: AsRef<str>> From<&Vec<S>> for ParamScope {
 
 /// A scope entered for the guard's lifetime: a new child of the current scope on creation,
 /// exited when dropped.
+///
+/// Not `Send`: a scope is entered on one thread's stack and must be exited there, so the guard
+/// cannot move to another thread (or be held across an `.await` of a work-stealing runtime).
+///
+/// ```compile_fail
+/// let guard = hyperparameter::ScopeGuard::enter_new();
+/// std::thread::spawn(move || drop(guard));
+/// ```
 pub struct ScopeGuard {
     scope: Scope,
+    _not_send: PhantomData<*const ()>,
 }
 
 impl ScopeGuard {
@@ -162,7 +181,7 @@ impl ScopeGuard {
     pub fn enter_new() -> ScopeGuard {
         let scope = Scope::child_of_current();
         scope.enter();
-        ScopeGuard { scope }
+        ScopeGuard { scope, _not_send: PhantomData }
     }
 
     /// The guarded scope.

@@ -171,6 +171,20 @@ impl Scope {
         Ok(())
     }
 
+    /// Label where the value of `key` held by this scope itself came from. The value is kept;
+    /// a key only inherited from a parent is `NotFound` (relabelling must not copy it here).
+    pub fn set_source(&self, key: &str, source: Option<&str>) -> Result<()> {
+        let hash = checked_hash(key)?;
+        let mut map = write(&self.0.entries);
+        match map.get_mut(&hash).filter(|e| *e.key == *key) {
+            Some(entry) => {
+                entry.source = source.map(Into::into);
+                Ok(())
+            }
+            None => Err(Error::NotFound { key: key.to_owned() }),
+        }
+    }
+
     /// Remove every entry this scope itself holds (its parents keep theirs).
     pub fn clear(&self) {
         let removed = std::mem::take(&mut *write(&self.0.entries));
@@ -219,6 +233,20 @@ impl Scope {
         Ok(())
     }
 
+    /// Make `scope` (or, for `None`, the thread's root) the base under this thread's entered
+    /// stack. For host runtimes that track their own current scope per task (Python's
+    /// asyncio): they switch the base when their current scope changes, with no LIFO rule,
+    /// while natively entered scopes keep theirs.
+    pub fn activate(scope: Option<&Scope>) {
+        let previous = with_thread(|t| std::mem::replace(&mut t.base, scope.cloned()));
+        drop(previous);
+    }
+
+    /// The calling thread's root scope: what it sees before entering anything.
+    pub fn thread_root() -> Scope {
+        with_thread(|t| t.root.clone())
+    }
+
     /// How many scopes the calling thread has entered and not yet exited.
     pub fn depth() -> usize {
         with_thread(|t| t.stack.len())
@@ -254,17 +282,20 @@ fn write(lock: &RwLock<Map>) -> RwLockWriteGuard<'_, Map> {
 
 struct ThreadState {
     root: Scope,
+    /// The scope a host runtime made current (Python sets its task's scope here), under the
+    /// natively entered stack.
+    base: Option<Scope>,
     stack: Vec<Scope>,
 }
 
 impl ThreadState {
     fn current(&self) -> &Scope {
-        self.stack.last().unwrap_or(&self.root)
+        self.stack.last().or(self.base.as_ref()).unwrap_or(&self.root)
     }
 }
 
 thread_local! {
-    static THREAD: RefCell<ThreadState> = RefCell::new(ThreadState { root: Scope::root(), stack: Vec::new() });
+    static THREAD: RefCell<ThreadState> = RefCell::new(ThreadState { root: Scope::root(), base: None, stack: Vec::new() });
     static BASELINE_CACHE: RefCell<(u64, Arc<Map>)> = RefCell::new((0, Arc::new(Map::default())));
 }
 
@@ -295,6 +326,11 @@ fn with_baseline<R>(f: impl FnOnce(&Map) -> R) -> R {
         }
         f(&cache.1)
     })
+}
+
+/// How many times a baseline was published (starts at 0).
+pub fn baseline_generation() -> &'static AtomicU64 {
+    &BASELINE_GENERATION
 }
 
 /// Publish what the calling thread currently sees as the baseline for every thread.

@@ -1,0 +1,44 @@
+"""``python -m hyperparameter --includes --libs``: flags to build against the installed engine."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from . import _build_info
+from ._backend import backend
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m hyperparameter",
+        description="Print what a C or C++ build needs to use the installed hyperparameter engine.",
+        epilog="Example: g++ -std=c++17 kernel.cpp -shared -fPIC "
+        "$(python -m hyperparameter --includes --libs) -o kernel.so",
+    )
+    parser.add_argument("--includes", action="store_true", help="compiler flags (-I...)")
+    parser.add_argument("--libs", action="store_true", help="linker flags (-L... -lhyperparameter -Wl,-rpath,...)")
+    parser.add_argument("--cmakedir", action="store_true", help="directory of hyperparameterConfig.cmake")
+    parser.add_argument("--pkgconfigdir", action="store_true", help="directory of hyperparameter.pc")
+    parser.add_argument("--backend", action="store_true", help="the backend in use: native or python")
+    args = parser.parse_args(argv)
+    words: list[str] = []
+    if args.includes:
+        words += _build_info.compile_flags()
+    if args.libs:
+        words += _build_info.link_flags()
+    if args.cmakedir:
+        words.append(_build_info.get_cmake_dir())
+    if args.pkgconfigdir:
+        words.append(_build_info.get_pkgconfig_dir())
+    if args.backend:
+        words.append(backend.name)
+    if not words:
+        parser.print_help()
+        return 0
+    print(" ".join(words))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,226 @@
+"""The native backend: the only module that touches cffi and ``libhyperparameter``."""
+
+from __future__ import annotations
+
+import atexit
+from typing import Any, Optional
+
+from . import _rules
+from ._errors import ConversionError, HyperparameterError, InvalidKeyError, ScopeOrderError
+from ._native_ffi import ffi, lib
+
+ABI_VERSION = 1
+if lib.hp_abi_version() != ABI_VERSION:
+    raise ImportError(
+        f"libhyperparameter ABI version {lib.hp_abi_version()} does not match this package "
+        f"({ABI_VERSION}); reinstall hyperparameter"
+    )
+
+_I64_MIN, _I64_MAX = -(2**63), 2**63 - 1
+_ERRORS = {
+    lib.HP_INVALID_KEY: InvalidKeyError,
+    lib.HP_INVALID_UTF8: InvalidKeyError,
+    lib.HP_TYPE_MISMATCH: ConversionError,
+    lib.HP_NOT_FOUND: KeyError,
+    lib.HP_SCOPE_ORDER: ScopeOrderError,
+}
+_KINDS = {bool: lib.HP_KIND_BOOL, int: lib.HP_KIND_INT, float: lib.HP_KIND_FLOAT, str: lib.HP_KIND_STR}
+
+# Python objects the engine holds, by handle address; the engine's release callback drops them.
+_host_objects: dict[int, Any] = {}
+
+
+@ffi.def_extern()
+def _hp_release_host(pointer: Any) -> None:
+    _host_objects.pop(int(ffi.cast("uintptr_t", pointer)), None)
+
+
+# At interpreter exit Python objects must no longer be released from native code.
+atexit.register(lib.hp_disable_host_release)
+
+
+def _raise(status: int) -> None:
+    message = ffi.string(lib.hp_last_error()).decode("utf-8", "replace")
+    raise _ERRORS.get(status, HyperparameterError)(message)
+
+
+def _utf8(text: str, what: str) -> bytes:
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InvalidKeyError(f"{what} {text!r} is not valid UTF-8: {exc.reason}") from None
+
+
+def _from_value(value: Any) -> Any:
+    """A Python object from a filled ``hp_value``; frees its string."""
+    kind = value.kind
+    if kind == lib.HP_KIND_BOOL:
+        return bool(value.boolean)
+    if kind == lib.HP_KIND_INT:
+        return int(value.integer)
+    if kind == lib.HP_KIND_FLOAT:
+        return float(value.number)
+    if kind == lib.HP_KIND_STR:
+        text = ffi.unpack(value.string.ptr, value.string.len).decode("utf-8") if value.string.len else ""
+        lib.hp_value_clear(value)
+        return text
+    if kind == lib.HP_KIND_HOST:
+        return ffi.from_handle(value.host)
+    return None
+
+
+class NativeBackend:
+    """Rules from the engine, and every Python scope mirrored into it."""
+
+    name = "native"
+
+    def __init__(self) -> None:
+        self._baseline_generation = lib.hp_baseline_generation()
+
+    # --- rules --------------------------------------------------------------------------
+
+    def check_key(self, key: str) -> None:
+        raw = _utf8(key, "key")
+        status = lib.hp_key_check(raw, len(raw))
+        if status:
+            _raise(status)
+
+    def hash_key(self, key: str) -> int:
+        raw = _utf8(key, "key")
+        out = ffi.new("uint64_t *")
+        lib.hp_hash(raw, len(raw), out)
+        return int(out[0])
+
+    def convert(self, key: str, value: Any, wanted: type) -> Any:
+        source = ffi.new("hp_value *")
+        kind = type(value)
+        if value is None:
+            source.kind = lib.HP_KIND_NULL
+        elif kind is bool:
+            source.kind, source.boolean = lib.HP_KIND_BOOL, value
+        elif kind is int and _I64_MIN <= value <= _I64_MAX:
+            source.kind, source.integer = lib.HP_KIND_INT, value
+        elif kind is float:
+            source.kind, source.number = lib.HP_KIND_FLOAT, value
+        elif kind is str:
+            raw = _utf8(value, "value")
+            keep = ffi.from_buffer(raw)
+            source.kind, source.string.ptr, source.string.len = lib.HP_KIND_STR, ffi.cast("char *", keep), len(raw)
+        else:
+            # Beyond what the engine stores (huge ints, subclasses, objects): same rules in Python.
+            return _rules.convert(key, value, wanted)
+        out = ffi.new("hp_value *")
+        if lib.hp_convert(source, _KINDS[wanted], out):
+            raise _rules.mismatch(key, value, wanted)
+        return _from_value(out)
+
+    def parse_value(self, text: str) -> Any:
+        raw = _utf8(text, "value")
+        out = ffi.new("hp_value *")
+        status = lib.hp_parse_value(raw, len(raw), out)
+        if status:
+            _raise(status)
+        return _from_value(out)
+
+    # --- the mirror ---------------------------------------------------------------------
+
+    def thread_root(self) -> Any:
+        return ffi.gc(lib.hp_scope_thread_root(), lib.hp_scope_free)
+
+    def child(self, parent: Any) -> Any:
+        return ffi.gc(lib.hp_scope_new(parent), lib.hp_scope_free)
+
+    def empty(self) -> Any:
+        return ffi.gc(lib.hp_scope_new_empty(), lib.hp_scope_free)
+
+    def set(self, node: Any, key: str, value: Any, source: Optional[str]) -> None:
+        raw = _utf8(key, "key")
+        kind = type(value)
+        if value is None:
+            status = lib.hp_set_null(node, raw, len(raw))
+        elif kind is bool:
+            status = lib.hp_set_bool(node, raw, len(raw), value)
+        elif kind is int and _I64_MIN <= value <= _I64_MAX:
+            status = lib.hp_set_i64(node, raw, len(raw), value)
+        elif kind is float:
+            status = lib.hp_set_f64(node, raw, len(raw), value)
+        elif kind is str and value.isascii():
+            text = value.encode("ascii")
+            status = lib.hp_set_str(node, raw, len(raw), text, len(text))
+        else:
+            status = self._set_other(node, raw, value)
+        if status:
+            _raise(status)
+        if source is not None:
+            label = _utf8(source, "source")
+            status = lib.hp_set_source(node, raw, len(raw), label, len(label))
+            if status:
+                _raise(status)
+
+    @staticmethod
+    def _set_other(node: Any, raw_key: bytes, value: Any) -> int:
+        if type(value) is str:
+            try:
+                text = value.encode("utf-8")
+                return lib.hp_set_str(node, raw_key, len(raw_key), text, len(text))
+            except UnicodeEncodeError:
+                pass  # lone surrogates: keep the str as a host object
+        handle = ffi.new_handle(value)
+        address = int(ffi.cast("uintptr_t", handle))
+        _host_objects[address] = handle
+        status = lib.hp_set_host(node, raw_key, len(raw_key), handle, lib._hp_release_host)
+        if status:
+            _host_objects.pop(address, None)
+        return status
+
+    def clear(self, node: Any) -> None:
+        lib.hp_scope_clear(node)
+
+    def release(self, node: Any) -> None:
+        ffi.release(node)
+
+    def activate(self, node: Any) -> None:
+        lib.hp_scope_activate(ffi.NULL if node is None else node)
+
+    def publish_baseline(self, node: Any) -> None:
+        self.activate(node)
+        lib.hp_frozen()
+
+    def baseline_generation(self) -> int:
+        return int(self._baseline_generation[0])
+
+    def load_baseline(self) -> dict:
+        root = ffi.gc(lib.hp_scope_new_root(), lib.hp_scope_free)
+        return dict(_entries(root))
+
+    # --- diagnostics --------------------------------------------------------------------
+
+    @staticmethod
+    def live_host_objects() -> int:
+        return int(lib.hp_live_host_objects())
+
+    @staticmethod
+    def native_get(key: str) -> Any:
+        """Read ``key`` from the thread's native current scope, as C code would see it."""
+        raw = _utf8(key, "key")
+        out = ffi.new("hp_value *")
+        status = lib.hp_get(ffi.NULL, raw, len(raw), out)
+        if status:
+            _raise(status)
+        return _from_value(out)
+
+
+def _entries(node: Any) -> list:
+    listing = ffi.new("hp_string *")
+    status = lib.hp_keys(node, listing)
+    if status:
+        _raise(status)
+    text = ffi.unpack(listing.ptr, listing.len).decode("utf-8") if listing.len else ""
+    lib.hp_string_free(listing[0])
+    pairs = []
+    for key in filter(None, text.split("\n")):
+        raw = key.encode("utf-8")
+        out = ffi.new("hp_value *")
+        if lib.hp_get(node, raw, len(raw), out) == lib.HP_OK:
+            pairs.append((key, _from_value(out)))
+    return pairs

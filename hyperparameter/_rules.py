@@ -1,0 +1,252 @@
+"""The engine's rules, written again in Python for the pure-Python backend.
+
+The engine (rust/src/key.rs, hash.rs, convert.rs) is the reference; the shared hash vectors
+and the property tests that run both backends side by side keep this copy honest.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+from ._errors import ConversionError, InvalidKeyError
+
+MAX_KEY_LEN = 1024
+SEED = 42
+_I64_MIN, _I64_MAX = -(2**63), 2**63 - 1
+_INT = re.compile(r"[+-]?[0-9]+\Z", re.ASCII)
+_FLOAT = re.compile(
+    r"[+-]?(?:inf|infinity|nan|(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:e[+-]?[0-9]+)?)\Z",
+    re.ASCII | re.IGNORECASE,
+)
+_TRUE = frozenset({"true", "yes", "on", "1", "t", "y"})
+_FALSE = frozenset({"false", "no", "off", "0", "f", "n"})
+# Rust's str::trim strips Unicode White_Space; Python's str.strip() also strips a few
+# separators that are not White_Space, so name the set explicitly.
+_WHITE_SPACE = (
+    "\t\n\x0b\x0c\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007"
+    "\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+
+
+def key_problem(key: str) -> str | None:
+    """Why ``key`` is invalid, or None when it is valid."""
+    if not key:
+        return "key is empty"
+    size = len(key.encode("utf-8", "surrogatepass"))
+    if size > MAX_KEY_LEN:
+        return f"key is {size} bytes long, the limit is {MAX_KEY_LEN}"
+    for segment in key.split("."):
+        if not segment:
+            return "key has an empty segment"
+        for char in segment:
+            if not (char.isalnum() or char in "_-"):
+                return (
+                    f"key contains {char!r}; allowed are letters, digits, '_' and '-' "
+                    "in segments joined by '.'"
+                )
+    return None
+
+
+def check_key(key: str) -> None:
+    problem = key_problem(key)
+    if problem is not None:
+        raise InvalidKeyError(f"invalid key {key!r}: {problem}")
+
+
+# --- XXH64 ------------------------------------------------------------------------------------
+
+_P1, _P2, _P3, _P4, _P5 = (
+    0x9E3779B185EBCA87,
+    0xC2B2AE3D27D4EB4F,
+    0x165667B19E3779F9,
+    0x85EBCA77C2B2AE63,
+    0x27D4EB2F165667C5,
+)
+_MASK = 0xFFFFFFFFFFFFFFFF
+
+
+def _rotl(x: int, r: int) -> int:
+    return ((x << r) | (x >> (64 - r))) & _MASK
+
+
+def _round(acc: int, lane: int) -> int:
+    acc = (acc + lane * _P2) & _MASK
+    return (_rotl(acc, 31) * _P1) & _MASK
+
+
+def _merge(acc: int, val: int) -> int:
+    acc ^= _round(0, val)
+    return (acc * _P1 + _P4) & _MASK
+
+
+def xxh64(data: bytes, seed: int = SEED) -> int:
+    """XXH64 of ``data`` (the engine uses seed 42)."""
+    n = len(data)
+    i = 0
+    if n >= 32:
+        v = [
+            (seed + _P1 + _P2) & _MASK,
+            (seed + _P2) & _MASK,
+            seed,
+            (seed - _P1) & _MASK,
+        ]
+        while i + 32 <= n:
+            for j in range(4):
+                v[j] = _round(v[j], int.from_bytes(data[i + 8 * j : i + 8 * j + 8], "little"))
+            i += 32
+        h = (_rotl(v[0], 1) + _rotl(v[1], 7) + _rotl(v[2], 12) + _rotl(v[3], 18)) & _MASK
+        for lane in v:
+            h = _merge(h, lane)
+    else:
+        h = (seed + _P5) & _MASK
+    h = (h + n) & _MASK
+    while i + 8 <= n:
+        h ^= _round(0, int.from_bytes(data[i : i + 8], "little"))
+        h = (_rotl(h, 27) * _P1 + _P4) & _MASK
+        i += 8
+    if i + 4 <= n:
+        h ^= (int.from_bytes(data[i : i + 4], "little") * _P1) & _MASK
+        h = (_rotl(h, 23) * _P2 + _P3) & _MASK
+        i += 4
+    while i < n:
+        h ^= (data[i] * _P5) & _MASK
+        h = (_rotl(h, 11) * _P1) & _MASK
+        i += 1
+    h ^= h >> 33
+    h = (h * _P2) & _MASK
+    h ^= h >> 29
+    h = (h * _P3) & _MASK
+    h ^= h >> 32
+    return h
+
+
+def hash_key(key: str) -> int:
+    return xxh64(key.encode("utf-8"))
+
+
+# --- conversion -------------------------------------------------------------------------------
+
+
+def _show(value: Any) -> str:
+    """Render a value the way the engine's messages do."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return format_float(value)
+    if isinstance(value, (int, str)):
+        return repr(value)
+    return f"<{type(value).__name__} object>"
+
+
+def mismatch(key: str, value: Any, wanted: type) -> ConversionError:
+    return ConversionError(f"parameter {key!r}: cannot convert {_show(value)} to {wanted.__name__}")
+
+
+def format_float(x: float) -> str:
+    """Shortest round-trip text, spelled as the engine spells it (``1e16``, ``1e-5``)."""
+    if math.isnan(x):
+        return "nan"
+    if math.isinf(x):
+        return "inf" if x > 0 else "-inf"
+    text = repr(x)
+    if "e" in text:
+        mantissa, exponent = text.split("e")
+        text = f"{mantissa}e{int(exponent)}"
+    return text
+
+
+def _float_to_int(x: float) -> int | None:
+    if math.isfinite(x) and x == int(x) and -(2.0**63) <= x < 2.0**63:
+        return int(x)
+    return None
+
+
+def _parse_int(text: str) -> int | None:
+    text = text.strip(_WHITE_SPACE)
+    if _INT.match(text):
+        value = int(text)
+        return value if _I64_MIN <= value <= _I64_MAX else None
+    if _FLOAT.match(text):
+        return _float_to_int(float(text))
+    return None
+
+
+def _parse_float(text: str) -> float | None:
+    text = text.strip(_WHITE_SPACE)
+    return float(text) if _FLOAT.match(text) else None
+
+
+def _to_bool(value: Any) -> bool | None:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str):
+        word = value.strip(_WHITE_SPACE).lower()
+        if word in _TRUE:
+            return True
+        if word in _FALSE:
+            return False
+    return None
+
+
+def _to_int(value: Any) -> int | None:
+    if isinstance(value, (bool, int)):
+        return int(value)
+    if isinstance(value, float):
+        return _float_to_int(value)
+    if isinstance(value, str):
+        return _parse_int(value)
+    return None
+
+
+def _to_float(value: Any) -> float | None:
+    if isinstance(value, (bool, int, float)):
+        return float(value)
+    if isinstance(value, str):
+        return _parse_float(value)
+    return None
+
+
+def _to_str(value: Any) -> str | None:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return format_float(value)
+    if isinstance(value, str):
+        return value
+    return None
+
+
+_CONVERTERS = {bool: _to_bool, int: _to_int, float: _to_float, str: _to_str}
+
+
+def convert(key: str, value: Any, wanted: type) -> Any:
+    """Convert ``value`` to ``wanted`` (bool, int, float or str) by the engine's rule set."""
+    result = _CONVERTERS[wanted](value)
+    if result is None:
+        raise mismatch(key, value, wanted)
+    return result
+
+
+def parse_value(text: str) -> Any:
+    """Parse the value text of a ``key=value`` definition: int, float, bool, None, else str."""
+    trimmed = text.strip(_WHITE_SPACE)
+    if _INT.match(trimmed):
+        value = int(trimmed)
+        if _I64_MIN <= value <= _I64_MAX:
+            return value
+    if _FLOAT.match(trimmed) and any(c.isdigit() for c in trimmed):
+        return float(trimmed)
+    lowered = trimmed.lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    if lowered in ("null", "none"):
+        return None
+    return text
