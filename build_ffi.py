@@ -41,8 +41,9 @@ def target_dir() -> Path:
 
 ffibuilder = FFI()
 ffibuilder.cdef(cdef_from_header(HEADER.read_text(encoding="utf-8")))
-# The host-object release callback: called by the engine when it drops a Python value.
+# Callbacks from the engine: dropping a Python value, and syncing a stale thread's scopes.
 ffibuilder.cdef('extern "Python" void _hp_release_host(void *);')
+ffibuilder.cdef('extern "Python" void _hp_sync_host(void);')
 ffibuilder.set_source(
     "hyperparameter._native_ffi",
     '#include "hyperparameter.h"',

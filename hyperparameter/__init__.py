@@ -22,8 +22,9 @@ from ._errors import (
     MissingParameterError,
     ScopeOrderError,
 )
-from .param import param
-from .scope import scope
+from ._cli import launch
+from ._param import param
+from ._scope import Scope, scope
 
 __version__ = "0.1.0"
 
@@ -58,6 +59,7 @@ __all__ = [
     "HyperparameterError",
     "InvalidKeyError",
     "MissingParameterError",
+    "Scope",
     "ScopeOrderError",
     "auto_param",
     "backend_name",
@@ -66,6 +68,7 @@ __all__ = [
     "get_library",
     "get_pkgconfig_dir",
     "hash_key",
+    "launch",
     "param",
     "param_scope",
     "scope",

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from typing import Any, Optional, Protocol
+from typing import Any, Callable, Optional, Protocol
 
 from . import _rules
 
@@ -26,16 +26,18 @@ class Backend(Protocol):
     def parse_value(self, text: str) -> Any: ...
 
     # Native mirror: a node is an opaque handle (None in pure Python).
-    def thread_root(self) -> Any: ...
+    def new_root(self) -> Any: ...
     def child(self, parent: Any) -> Any: ...
     def empty(self) -> Any: ...
     def set(self, node: Any, key: str, value: Any, source: Optional[str]) -> None: ...
     def clear(self, node: Any) -> None: ...
     def release(self, node: Any) -> None: ...
     def activate(self, node: Any) -> None: ...
-    def publish_baseline(self, node: Any) -> None: ...
+    def publish_baseline(self) -> None: ...
     def baseline_generation(self) -> int: ...
     def load_baseline(self) -> dict: ...
+    def stale_flag(self) -> Any: ...
+    def register_sync(self, callback: Callable[[], None]) -> None: ...
 
 
 class PureBackend:
@@ -47,7 +49,7 @@ class PureBackend:
     convert = staticmethod(_rules.convert)
     parse_value = staticmethod(_rules.parse_value)
 
-    def thread_root(self) -> None:
+    def new_root(self) -> None:
         return None
 
     def child(self, parent: Any) -> None:
@@ -68,7 +70,7 @@ class PureBackend:
     def activate(self, node: Any) -> None:
         pass
 
-    def publish_baseline(self, node: Any) -> None:
+    def publish_baseline(self) -> None:
         pass
 
     def baseline_generation(self) -> int:
@@ -76,6 +78,12 @@ class PureBackend:
 
     def load_baseline(self) -> dict:
         return {}
+
+    def stale_flag(self) -> None:
+        return None
+
+    def register_sync(self, callback: Callable[[], None]) -> None:
+        pass
 
 
 def _select() -> Backend:

@@ -35,8 +35,22 @@ def _hp_release_host(pointer: Any) -> None:
     _host_objects.pop(int(ffi.cast("uintptr_t", pointer)), None)
 
 
-# At interpreter exit Python objects must no longer be released from native code.
-atexit.register(lib.hp_disable_host_release)
+_sync_callback: list = []
+
+
+@ffi.def_extern()
+def _hp_sync_host() -> None:
+    for callback in _sync_callback:
+        callback()
+
+
+def _shutdown() -> None:
+    # At interpreter exit native code must no longer call into Python.
+    lib.hp_host_sync_register(ffi.NULL)
+    lib.hp_disable_host_release()
+
+
+atexit.register(_shutdown)
 
 
 def _raise(status: int) -> None:
@@ -124,8 +138,8 @@ class NativeBackend:
 
     # --- the mirror ---------------------------------------------------------------------
 
-    def thread_root(self) -> Any:
-        return ffi.gc(lib.hp_scope_thread_root(), lib.hp_scope_free)
+    def new_root(self) -> Any:
+        return ffi.gc(lib.hp_scope_new_root(), lib.hp_scope_free)
 
     def child(self, parent: Any) -> Any:
         return ffi.gc(lib.hp_scope_new(parent), lib.hp_scope_free)
@@ -182,12 +196,18 @@ class NativeBackend:
     def activate(self, node: Any) -> None:
         lib.hp_scope_activate(ffi.NULL if node is None else node)
 
-    def publish_baseline(self, node: Any) -> None:
-        self.activate(node)
+    def publish_baseline(self) -> None:
         lib.hp_frozen()
 
     def baseline_generation(self) -> int:
-        return int(self._baseline_generation[0])
+        return self._baseline_generation[0]
+
+    def stale_flag(self) -> Any:
+        return lib.hp_host_stale_flag()
+
+    def register_sync(self, callback: Any) -> None:
+        _sync_callback[:] = [callback]
+        lib.hp_host_sync_register(lib._hp_sync_host)
 
     def load_baseline(self) -> dict:
         root = ffi.gc(lib.hp_scope_new_root(), lib.hp_scope_free)

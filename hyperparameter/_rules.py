@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 from ._errors import ConversionError, InvalidKeyError
+from ._unicode import is_alphanumeric
 
 MAX_KEY_LEN = 1024
 SEED = 42
@@ -41,7 +42,7 @@ def key_problem(key: str) -> str | None:
         if not segment:
             return "key has an empty segment"
         for char in segment:
-            if not (char.isalnum() or char in "_-"):
+            if not (is_alphanumeric(char) or char in "_-"):
                 return (
                     f"key contains {char!r}; allowed are letters, digits, '_' and '-' "
                     "in segments joined by '.'"

@@ -110,6 +110,12 @@
 typedef struct hp_scope hp_scope;
 
 /**
+ * Called by the library on a thread whose stale flag is raised (see `hp_host_stale_flag`),
+ * before native code reads or enters that thread's current scope.
+ */
+typedef void (*hp_sync_fn)(void);
+
+/**
  * A string owned by the caller: `ptr` is NUL-terminated UTF-8 of `len` bytes (the NUL not
  * counted). Free it exactly once with `hp_string_free`. `ptr` is NULL for an empty result.
  */
@@ -260,6 +266,20 @@ struct hp_scope *hp_scope_new_root(void);
  * baseline knows when to reload it. Static storage; read it as an atomic 64-bit value.
  */
 const uint64_t *hp_baseline_generation(void);
+
+/**
+ * Register the host runtime's sync callback (NULL removes it). A host that keeps its own
+ * scopes (Python) raises a thread's stale flag whenever they change and brings the native
+ * side up to date from the callback, which runs on that thread, only when native code looks.
+ */
+void hp_host_sync_register(hp_sync_fn callback);
+
+/**
+ * The calling thread's stale flag: storing `true` through it makes the next native access to
+ * this thread's current scope call the registered sync callback first. Valid for the life of
+ * the calling thread, and only to be used from it. Never NULL.
+ */
+bool *hp_host_stale_flag(void);
 
 /**
  * How many scopes the calling thread has entered and not yet exited.

@@ -21,6 +21,7 @@
 #ifndef HYPERPARAMETER_HPP
 #define HYPERPARAMETER_HPP
 
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -181,19 +182,24 @@ inline std::string quoted(std::string_view key) {
 // ---------------------------------------------------------------------------------------------
 // Compile-time key checks for the macros
 
-// Thrown only during constant evaluation, where a throw is a compile error that shows this
-// line: the key given to GET_PARAM / WITH_PARAMS breaks the key rules.
-struct invalid_key_in_macro {};
+/// What the macros know about a key at compile time.
+enum class key_kind {
+    invalid,    ///< breaks the key rules: a compile error
+    ascii,      ///< fully checked at compile time
+    non_ascii,  ///< valid UTF-8; whether its characters are letters is asked of the engine once
+};
 
-/// The engine's key rules, checked at compile time for ASCII; non-ASCII bytes must form valid
-/// UTF-8 and are checked once at run time (Unicode letters and digits are the engine's call).
-constexpr std::uint64_t checked_key_hash(std::string_view key) {
-    if (key.empty() || key.size() > 1024) throw invalid_key_in_macro{};  // empty or too long
+/// The engine's key rules, applied at compile time to ASCII. Which non-ASCII characters are
+/// Unicode letters or digits is the engine's call, so such keys only have to be valid UTF-8
+/// here and are checked by the engine once, at their first read.
+constexpr key_kind classify_key(std::string_view key) noexcept {
+    if (key.empty() || key.size() > 1024) return key_kind::invalid;
+    key_kind kind = key_kind::ascii;
     bool segment_empty = true;
     for (std::size_t i = 0; i < key.size(); ++i) {
         const auto c = static_cast<unsigned char>(key[i]);
         if (c == '.') {
-            if (segment_empty) throw invalid_key_in_macro{};  // empty segment: "a..b", ".a"
+            if (segment_empty) return key_kind::invalid;  // "a..b", ".a"
             segment_empty = true;
             continue;
         }
@@ -203,32 +209,30 @@ constexpr std::uint64_t checked_key_hash(std::string_view key) {
             if (c >= 0xC2 && c <= 0xDF) extra = 1;
             else if (c >= 0xE0 && c <= 0xEF) extra = 2;
             else if (c >= 0xF0 && c <= 0xF4) extra = 3;
-            if (extra == 0 || i + extra >= key.size()) throw invalid_key_in_macro{};  // not UTF-8
+            if (extra == 0 || i + extra >= key.size()) return key_kind::invalid;
             for (std::size_t k = 1; k <= extra; ++k) {
-                if ((static_cast<unsigned char>(key[i + k]) & 0xC0) != 0x80) throw invalid_key_in_macro{};  // not UTF-8
+                if ((static_cast<unsigned char>(key[i + k]) & 0xC0) != 0x80) return key_kind::invalid;
             }
             i += extra;
+            kind = key_kind::non_ascii;
             continue;
         }
         const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                         c == '_' || c == '-';
-        if (!ok) throw invalid_key_in_macro{};  // only letters, digits, '_', '-' and '.'
+        if (!ok) return key_kind::invalid;
     }
-    if (segment_empty) throw invalid_key_in_macro{};  // trailing '.'
-    return hash(key);
+    return segment_empty ? key_kind::invalid : kind;  // a trailing '.' leaves an empty segment
 }
 
-constexpr bool has_non_ascii(std::string_view key) noexcept {
-    for (char c : key) {
-        if (static_cast<unsigned char>(c) >= 0x80) return true;
-    }
-    return false;
-}
+#define HP_DETAIL_BAD_KEY_MESSAGE                                                                   \
+    "hyperparameter: invalid key in GET_PARAM/WITH_PARAMS: a key is segments of letters, digits, " \
+    "'_' or '-', joined by '.', at most 1024 bytes"
 
-/// Returns its argument; the template argument only forces `checked_key_hash` to run at
-/// compile time, so WITH_PARAMS rejects a bad key while compiling, as GET_PARAM does.
-template <std::uint64_t Hash>
+/// Returns its argument: WITH_PARAMS passes each key through it so that a bad key is rejected
+/// while compiling, as GET_PARAM does.
+template <key_kind Kind>
 constexpr std::string_view checked_key(std::string_view key) noexcept {
+    static_assert(Kind != key_kind::invalid, HP_DETAIL_BAD_KEY_MESSAGE);
     return key;
 }
 
@@ -238,10 +242,12 @@ constexpr std::string_view checked_key(std::string_view key) noexcept {
 template <class T>
 inline constexpr bool always_false = false;
 
+// Character types hold text, not numbers: reading 'x' as a parameter is a mistake worth a
+// compile error. signed/unsigned char stay integers (they are std::int8_t / std::uint8_t).
 template <class T>
 inline constexpr bool is_char_v =
-    std::is_same_v<T, char> || std::is_same_v<T, signed char> || std::is_same_v<T, unsigned char> ||
-    std::is_same_v<T, wchar_t> || std::is_same_v<T, char16_t> || std::is_same_v<T, char32_t>
+    std::is_same_v<T, char> || std::is_same_v<T, wchar_t> || std::is_same_v<T, char16_t> ||
+    std::is_same_v<T, char32_t>
 #if defined(__cpp_char8_t)
     || std::is_same_v<T, char8_t>
 #endif
@@ -304,7 +310,21 @@ struct param<T, std::enable_if_t<std::is_floating_point_v<T>>> {
     static std::int32_t by_key(const hp_scope* scope, std::string_view key, raw* out) noexcept {
         return hp_get_f64(scope, text_ptr(key), key.size(), out);
     }
-    static type finish(raw value, std::string_view) noexcept { return static_cast<T>(value); }
+    static type finish(raw value, std::string_view key) {
+        if constexpr (sizeof(T) < sizeof(double)) {
+            // A finite double beyond float's range would silently become infinity.
+            if (std::isfinite(value) && !std::isfinite(static_cast<T>(value))) out_of_range(value, key);
+        }
+        return static_cast<T>(value);
+    }
+
+private:
+    [[noreturn]] HP_DETAIL_COLD static void out_of_range(raw value, std::string_view key) {
+        char text[32];
+        std::snprintf(text, sizeof text, "%.17g", value);
+        throw error(HP_TYPE_MISMATCH, "parameter " + quoted(key) + ": cannot convert " + text + " to a " +
+                                          std::to_string(sizeof(T) * 8) + "-bit float");
+    }
 };
 
 struct string_param {
@@ -445,8 +465,23 @@ public:
         if (scope_ == nullptr) detail::fail(HP_PANIC);
     }
 
+    /// Not copyable: a scope is exited once, by one owner.
     scope_guard(const scope_guard&) = delete;
+    /// Not copyable: a scope is exited once, by one owner.
     scope_guard& operator=(const scope_guard&) = delete;
+
+    /// Enter a new scope that inherits nothing: neither the outer scopes nor the frozen
+    /// baseline are visible inside it (Python's `hp.scope.empty()`).
+    static scope_guard empty() {
+        hp_scope* scope = hp_scope_new_empty();
+        if (scope == nullptr) detail::fail(HP_PANIC);
+        const std::int32_t status = hp_scope_enter(scope);
+        if (status != HP_OK) {
+            hp_scope_free(scope);
+            detail::fail(status);
+        }
+        return scope_guard(scope);
+    }
 
     /// Take over `other`'s scope; `other` becomes empty.
     scope_guard(scope_guard&& other) noexcept : scope_(std::exchange(other.scope_, nullptr)) {}
@@ -499,6 +534,8 @@ public:
     hp_scope* handle() const noexcept { return scope_; }
 
 private:
+    explicit scope_guard(hp_scope* entered) noexcept : scope_(entered) {}
+
     hp_scope* handle_or_throw() const {
         // A NULL handle would mean "the current scope" to the engine: never write there by accident.
         if (scope_ == nullptr) throw error(HP_INVALID_ARGUMENT, "scope_guard is empty (moved from or exited)");
@@ -532,11 +569,11 @@ scope_guard with_params(const Args&... pairs) {
     return guard;
 }
 
-/// The body of GET_PARAM: one engine probe by a hash computed at compile time.
-template <std::uint64_t Hash, bool NonAscii, class D>
+/// The body of GET_PARAM: one engine call with a hash computed at compile time.
+template <key_kind Kind, std::uint64_t Hash, class D>
 result_t<D> get_param(std::string_view key, const D& default_value) {
-    if constexpr (NonAscii) {
-        // Which non-ASCII characters count as letters is the engine's rule: ask it once.
+    static_assert(Kind != key_kind::invalid, HP_DETAIL_BAD_KEY_MESSAGE);
+    if constexpr (Kind == key_kind::non_ascii) {
         struct verdict {
             std::int32_t status;
             std::string message;
@@ -565,10 +602,9 @@ result_t<D> get_param(std::string_view key, const D& default_value) {
 /// 0.001)`) converted to the type of `default_value`: an integer literal reads as int, `2.0` as
 /// double, `true` as bool, `"text"` as std::string. Returns `default_value` when no scope sets
 /// the key; throws hp::error when the value cannot convert. The key is checked and hashed at
-/// compile time, so a read is one probe of the engine's maps.
+/// compile time, so a read is one engine call with a precomputed hash (no key text crosses).
 #define GET_PARAM(key, default_value)                                                         \
-    (::hp::detail::get_param<::hp::detail::checked_key_hash(#key), ::hp::detail::has_non_ascii(#key)>( \
-        #key, default_value))
+    (::hp::detail::get_param<::hp::detail::classify_key(#key), ::hp::hash(#key)>(#key, default_value))
 
 /// Enter a new scope holding the given values and return its hp::scope_guard:
 /// `auto guard = WITH_PARAMS(a, 1, a.b, 2.0, a.b.c, true, a.b.c.d, "str");`
@@ -576,7 +612,7 @@ result_t<D> get_param(std::string_view key, const D& default_value) {
 /// pairs. The values are gone when the guard is destroyed.
 #define WITH_PARAMS(...) ::hp::detail::with_params(HP_DETAIL_PAIRS(__VA_ARGS__))
 
-#define HP_DETAIL_KEY(k) ::hp::detail::checked_key<::hp::detail::checked_key_hash(#k)>(#k)
+#define HP_DETAIL_KEY(k) ::hp::detail::checked_key<::hp::detail::classify_key(#k)>(#k)
 #define HP_DETAIL_CAT(a, b) HP_DETAIL_CAT_(a, b)
 #define HP_DETAIL_CAT_(a, b) a##b
 #define HP_DETAIL_COUNT(...)                                                                       \
@@ -588,7 +624,24 @@ result_t<D> get_param(std::string_view key, const D& default_value) {
     n
 #define HP_DETAIL_PAIRS(...) HP_DETAIL_CAT(HP_DETAIL_PAIRS_, HP_DETAIL_COUNT(__VA_ARGS__))(__VA_ARGS__)
 
-// An odd argument count has no expansion below, so it fails to compile naming HP_DETAIL_PAIRS_<n>.
+// An odd argument count expands to a name that does not exist, and says why.
+#define HP_DETAIL_ODD(...) ::hp::detail::WITH_PARAMS_needs_key_value_pairs_but_got_an_odd_number_of_arguments
+#define HP_DETAIL_PAIRS_1 HP_DETAIL_ODD
+#define HP_DETAIL_PAIRS_3 HP_DETAIL_ODD
+#define HP_DETAIL_PAIRS_5 HP_DETAIL_ODD
+#define HP_DETAIL_PAIRS_7 HP_DETAIL_ODD
+#define HP_DETAIL_PAIRS_9 HP_DETAIL_ODD
+#define HP_DETAIL_PAIRS_11 HP_DETAIL_ODD
+#define HP_DETAIL_PAIRS_13 HP_DETAIL_ODD
+#define HP_DETAIL_PAIRS_15 HP_DETAIL_ODD
+#define HP_DETAIL_PAIRS_17 HP_DETAIL_ODD
+#define HP_DETAIL_PAIRS_19 HP_DETAIL_ODD
+#define HP_DETAIL_PAIRS_21 HP_DETAIL_ODD
+#define HP_DETAIL_PAIRS_23 HP_DETAIL_ODD
+#define HP_DETAIL_PAIRS_25 HP_DETAIL_ODD
+#define HP_DETAIL_PAIRS_27 HP_DETAIL_ODD
+#define HP_DETAIL_PAIRS_29 HP_DETAIL_ODD
+#define HP_DETAIL_PAIRS_31 HP_DETAIL_ODD
 #define HP_DETAIL_PAIRS_2(k, v) HP_DETAIL_KEY(k), v
 #define HP_DETAIL_PAIRS_4(k, v, ...) HP_DETAIL_KEY(k), v, HP_DETAIL_PAIRS_2(__VA_ARGS__)
 #define HP_DETAIL_PAIRS_6(k, v, ...) HP_DETAIL_KEY(k), v, HP_DETAIL_PAIRS_4(__VA_ARGS__)

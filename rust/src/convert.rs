@@ -129,10 +129,11 @@ pub fn parse_value(text: &str) -> Value {
     Value::Str(text.into())
 }
 
-/// Words like "inf" and "nan" parse as floats but are kept as text in definitions unless
-/// written with a sign or digits, so a parameter named `"nan"` stays a string.
+/// Words like "inf", "-inf" and "nan" parse as floats but are kept as text in definitions
+/// unless they contain a digit (`1e999`), so a parameter named `"nan"` stays a string; read
+/// with a float default, the text still converts ("-inf" gives -inf).
 fn looks_numeric(text: &str) -> bool {
-    text.starts_with(['+', '-']) || text.bytes().any(|b| b.is_ascii_digit())
+    text.bytes().any(|b| b.is_ascii_digit())
 }
 
 #[cfg(test)]
@@ -198,8 +199,8 @@ mod tests {
         assert!(matches!(parse_value("null"), Value::Null));
         assert!(matches!(parse_value("nan"), Value::Str(_)));
         assert!(matches!(parse_value("inf"), Value::Str(_)));
-        assert!(matches!(parse_value("-inf"), Value::Float(x) if x == f64::NEG_INFINITY));
-        assert!(matches!(parse_value("+inf"), Value::Float(x) if x == f64::INFINITY));
+        assert!(matches!(parse_value("-inf"), Value::Str(_)));
+        assert!(matches!(parse_value("1e999"), Value::Float(x) if x == f64::INFINITY));
         assert!(matches!(parse_value("sigmoid"), Value::Str(ref t) if &**t == "sigmoid"));
     }
 }

@@ -26,7 +26,9 @@ pub enum Error {
     InvalidUtf8 { what: &'static str, detail: String },
 }
 
-pub type Result<T> = std::result::Result<T, Error>;
+/// The engine's result. The error parameter defaults to [`Error`] but stays open, so code that
+/// does `use hyperparameter::*;` (as the examples do) can still write `Result<T, E>`.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
     pub(crate) fn type_mismatch(key: &str, value: &Value, wanted: &'static str) -> Self {

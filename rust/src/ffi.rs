@@ -100,7 +100,15 @@ pub struct hp_value {
 // Errors and the panic boundary
 
 thread_local! {
-    static LAST_ERROR: RefCell<CString> = RefCell::new(CString::default());
+    static LAST_ERROR: RefCell<LastError> = const { RefCell::new(LastError::Message(None)) };
+}
+
+/// The calling thread's latest error. A miss of a read by hash (the everyday "not set: use the
+/// default" of C++ `GET_PARAM`) is kept unformatted, so that path allocates nothing; the
+/// message is built only if `hp_last_error()` asks for it.
+enum LastError {
+    Message(Option<CString>),
+    HashNotFound(u64),
 }
 
 fn status_of(err: &Error) -> i32 {
@@ -118,7 +126,15 @@ fn status_of(err: &Error) -> i32 {
 
 fn record_error(message: String) {
     let message = CString::new(message.replace('\0', "\\0")).unwrap_or_default();
-    let _ = LAST_ERROR.try_with(|slot| *slot.borrow_mut() = message);
+    let _ = LAST_ERROR.try_with(|slot| *slot.borrow_mut() = LastError::Message(Some(message)));
+}
+
+fn record_hash_not_found(hash: u64) {
+    let _ = LAST_ERROR.try_with(|slot| *slot.borrow_mut() = LastError::HashNotFound(hash));
+}
+
+fn hash_not_found(hash: u64) -> Error {
+    Error::NotFound { key: format!("#{hash:016x}") }
 }
 
 fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
@@ -183,12 +199,40 @@ unsafe fn scope_of(scope: *const hp_scope) -> Scope {
     }
 }
 
-/// Write `value` through `out`, or report NULL.
+/// A result written through an out-parameter. `hp_string` and `hp_value` own library memory
+/// but are plain C structs without `Drop`, so a result that cannot be delivered must be freed
+/// explicitly or it leaks.
+trait OutValue: Sized {
+    /// Free what the value owns (nothing, for plain numbers).
+    fn discard(self) {}
+}
+
+impl OutValue for bool {}
+impl OutValue for i64 {}
+impl OutValue for u64 {}
+impl OutValue for f64 {}
+
+impl OutValue for hp_string {
+    fn discard(self) {
+        // SAFETY: every `hp_string` this module produces comes from `owned_string`.
+        unsafe { hp_string_free(self) }
+    }
+}
+
+impl OutValue for hp_value {
+    fn discard(mut self) {
+        // SAFETY: every `hp_value` this module produces comes from `value_out`.
+        unsafe { hp_value_clear(&mut self) }
+    }
+}
+
+/// Write `value` through `out`, or free it and report NULL.
 ///
 /// # Safety
 /// `out` must be NULL or valid for a write of `T`.
-unsafe fn put<T>(out: *mut T, value: T) -> Result<()> {
+unsafe fn put<T: OutValue>(out: *mut T, value: T) -> Result<()> {
     if out.is_null() {
+        value.discard();
         return Err(Error::NullPointer("output pointer"));
     }
     // SAFETY: non-NULL and writable per this function's contract.
@@ -269,7 +313,17 @@ pub extern "C" fn hp_abi_version() -> u32 {
 pub extern "C" fn hp_last_error() -> *const c_char {
     boundary_or(c"".as_ptr(), || {
         LAST_ERROR
-            .try_with(|slot| slot.borrow().as_ptr())
+            .try_with(|slot| {
+                let mut slot = slot.borrow_mut();
+                if let LastError::HashNotFound(hash) = *slot {
+                    let message = CString::new(hash_not_found(hash).to_string()).unwrap_or_default();
+                    *slot = LastError::Message(Some(message));
+                }
+                match &*slot {
+                    LastError::Message(Some(message)) => message.as_ptr(),
+                    _ => c"".as_ptr(),
+                }
+            })
             .unwrap_or(c"".as_ptr())
     })
 }
@@ -436,6 +490,26 @@ pub extern "C" fn hp_scope_new_root() -> *mut hp_scope {
 #[no_mangle]
 pub extern "C" fn hp_baseline_generation() -> *const u64 {
     (crate::scope::baseline_generation() as *const AtomicU64).cast()
+}
+
+/// Called by the library on a thread whose stale flag is raised (see `hp_host_stale_flag`),
+/// before native code reads or enters that thread's current scope.
+pub type hp_sync_fn = Option<unsafe extern "C" fn()>;
+
+/// Register the host runtime's sync callback (NULL removes it). A host that keeps its own
+/// scopes (Python) raises a thread's stale flag whenever they change and brings the native
+/// side up to date from the callback, which runs on that thread, only when native code looks.
+#[no_mangle]
+pub extern "C" fn hp_host_sync_register(callback: hp_sync_fn) {
+    crate::scope::set_host_sync(callback)
+}
+
+/// The calling thread's stale flag: storing `true` through it makes the next native access to
+/// this thread's current scope call the registered sync callback first. Valid for the life of
+/// the calling thread, and only to be used from it. Never NULL.
+#[no_mangle]
+pub extern "C" fn hp_host_stale_flag() -> *mut bool {
+    crate::scope::host_stale_flag()
 }
 
 /// How many scopes the calling thread has entered and not yet exited.
@@ -653,7 +727,7 @@ pub unsafe extern "C" fn hp_get(scope: *const hp_scope, key: *const c_char, key_
 ///
 /// # Safety
 /// As `hp_get`.
-unsafe fn get_with<T>(
+unsafe fn get_with<T: OutValue>(
     scope: *const hp_scope,
     key: *const c_char,
     key_len: usize,
@@ -738,13 +812,23 @@ pub unsafe extern "C" fn hp_get_source(scope: *const hp_scope, key: *const c_cha
 ///
 /// # Safety
 /// `out` must be NULL or writable.
-unsafe fn by_hash<T>(hash: u64, out: *mut T, convert: fn(&Value) -> Result<T>) -> i32 {
-    boundary(|| {
-        let value = read_current(hash, |e| convert(&e.value).map_err(|err| err.with_key(&e.key)))
-            .ok_or_else(|| Error::NotFound { key: format!("#{hash:016x}") })??;
-        // SAFETY: the caller's promise is passed on.
-        unsafe { put(out, value) }
-    })
+unsafe fn by_hash<T: OutValue>(hash: u64, out: *mut T, convert: fn(&Value) -> Result<T>) -> i32 {
+    let mut missing = false;
+    let status = boundary(|| {
+        match read_current(hash, |e| convert(&e.value).map_err(|err| err.with_key(&e.key))) {
+            // SAFETY: the caller's promise is passed on.
+            Some(value) => unsafe { put(out, value?) },
+            None => {
+                missing = true;
+                Ok(())
+            }
+        }
+    });
+    if missing {
+        record_hash_not_found(hash);
+        return HP_NOT_FOUND;
+    }
+    status
 }
 
 /// Read the key whose hash is `hash` (see `hp_hash`) from the calling thread's current scope,

@@ -40,3 +40,8 @@ pub use key::{validate_key, KeyError, MAX_KEY_LEN};
 pub use param::{frozen, get_param, parse_definition, Param, ParamScope, ScopeGuard};
 pub use scope::{checked_hash, read_current, Entry, Scope};
 pub use value::{live_host_objects, HostObject, Value};
+
+// The Rust examples of the README are compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeExamples;

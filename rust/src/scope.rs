@@ -12,10 +12,10 @@
 //! atomic swap; the baseline is read live, so every thread sees it for keys its own scopes do
 //! not set.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use crate::error::{Error, Result};
@@ -110,6 +110,7 @@ impl Scope {
 
     /// The calling thread's current (innermost) scope.
     pub fn current() -> Scope {
+        sync_host();
         with_thread(|t| t.current().clone())
     }
 
@@ -305,7 +306,55 @@ fn with_thread<R>(f: impl FnOnce(&mut ThreadState) -> R) -> R {
 
 /// Fast read of the calling thread's current scope by precomputed hash.
 pub fn read_current<R>(hash: u64, f: impl FnOnce(&Entry) -> R) -> Option<R> {
+    sync_host();
     THREAD.with(|t| t.borrow().current().lookup(hash, None, f))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lazy synchronisation with a host runtime
+//
+// A host such as Python keeps its scopes itself and changes them far more often than native
+// code reads them. Instead of mirroring every change at once, it raises this thread's stale
+// flag (a plain store, no call into the library); the next native access to the thread's
+// current scope first calls the host's sync callback, which brings the native side up to date.
+
+/// Called on a thread whose stale flag is raised, before native code touches its current scope.
+pub type SyncFn = unsafe extern "C" fn();
+
+static HOST_SYNC: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    static HOST_STALE: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Register (or, with `None`, remove) the host's sync callback.
+pub fn set_host_sync(callback: Option<SyncFn>) {
+    HOST_SYNC.store(callback.map_or(0, |f| f as usize), Ordering::Release);
+}
+
+/// The calling thread's stale flag, for the host to raise with a plain store.
+pub fn host_stale_flag() -> *mut bool {
+    HOST_STALE.with(|flag| flag.as_ptr())
+}
+
+#[inline]
+fn sync_host() {
+    if HOST_STALE.with(Cell::get) {
+        run_host_sync();
+    }
+}
+
+#[cold]
+fn run_host_sync() {
+    HOST_STALE.with(|flag| flag.set(false));
+    let callback = HOST_SYNC.load(Ordering::Acquire);
+    if callback != 0 {
+        // SAFETY: the only non-zero values stored are `SyncFn` pointers (see `set_host_sync`).
+        let callback: SyncFn = unsafe { std::mem::transmute::<usize, SyncFn>(callback) };
+        // SAFETY: the host registered it to be called on its own threads, with no arguments;
+        // the flag is lowered first, so its calls back into the library do not recurse here.
+        unsafe { callback() };
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -81,7 +81,10 @@ fn a_new_thread_starts_from_the_frozen_baseline_not_the_live_scope() {
     });
     assert_eq!(seen, (Some(9), Some(2)));
     // An empty scope hides the baseline; a root scope reads it.
-    assert_eq!(Scope::empty().get("thr.new.k").ok().map(|e| to_i64(&e.value).unwrap()), None);
+    assert_eq!(
+        Scope::empty().get("thr.new.k").ok().map(|e| to_i64(&e.value).unwrap()),
+        None
+    );
     assert_eq!(to_i64(&Scope::root().get("thr.new.k").unwrap().value).unwrap(), 2);
 }
 
@@ -109,15 +112,27 @@ fn existing_threads_see_a_new_baseline_for_keys_they_do_not_set() {
         frozen();
     }
     to_worker.send(()).unwrap();
-    assert_eq!(main_rx.recv().unwrap(), (Some(100), Some(7)), "the worker keeps its own value, sees the new one");
+    assert_eq!(
+        main_rx.recv().unwrap(),
+        (Some(100), Some(7)),
+        "the worker keeps its own value, sees the new one"
+    );
 
     with_params! {
         set thr.live.shared = 8i64;
         frozen();
     }
     to_worker.send(()).unwrap();
-    assert_eq!(main_rx.recv().unwrap(), (Some(100), Some(8)), "a later publication replaces the cached one");
-    assert_eq!(main_rx.recv().unwrap(), (Some(1), Some(8)), "after its scope, the worker reads the baseline");
+    assert_eq!(
+        main_rx.recv().unwrap(),
+        (Some(100), Some(8)),
+        "a later publication replaces the cached one"
+    );
+    assert_eq!(
+        main_rx.recv().unwrap(),
+        (Some(1), Some(8)),
+        "after its scope, the worker reads the baseline"
+    );
     worker.join().unwrap();
 }
 
@@ -242,9 +257,16 @@ fn a_handle_reads_the_same_scope_from_any_thread() {
     let shared = scope.clone();
     let (seen, current) = on_new_thread(move || {
         shared.set("thr.handle.from_thread", Value::Int(4)).unwrap();
-        (to_i64(&shared.get("thr.handle.k").unwrap().value).unwrap(), read("thr.handle.k"))
+        (
+            to_i64(&shared.get("thr.handle.k").unwrap().value).unwrap(),
+            read("thr.handle.k"),
+        )
     });
-    assert_eq!((seen, current), (3, None), "the handle reads, the other thread's current scope does not");
+    assert_eq!(
+        (seen, current),
+        (3, None),
+        "the handle reads, the other thread's current scope does not"
+    );
     assert_eq!(to_i64(&scope.get("thr.handle.from_thread").unwrap().value).unwrap(), 4);
 }
 

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Time GET_PARAM reads and, when valgrind is installed, count instructions per read.
+#
+#   bench/native_read.sh            build, time, count
+#   ANNOTATE=1 bench/native_read.sh also print callgrind_annotate's view of the hit and miss
+#
+# Instructions per read come from two callgrind runs with different read counts:
+# (total(N2) - total(N1)) / (N2 - N1), so start-up and scope set-up cancel out.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+cargo build --release --quiet
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+
+g++ -std=c++17 -O2 -g -Wall -Wextra -Werror -pthread -I include bench/native_read.cpp \
+    -L target/release -lhyperparameter -Wl,-rpath,"$PWD/target/release" -o "$out/native_read"
+
+"$out/native_read"
+
+if ! command -v valgrind >/dev/null; then
+    echo "valgrind not found: skipping instruction counts"
+    exit 0
+fi
+
+n1=50000
+n2=150000
+total() { # mode count -> total instructions of the run
+    valgrind --tool=callgrind --callgrind-out-file="$out/cg.$1.$2" "$out/native_read" "$1" "$2" \
+        >/dev/null 2>&1
+    awk '/^(summary|totals):/ { print $2; exit }' "$out/cg.$1.$2"
+}
+for mode in hit miss c-hit; do
+    t1=$(total "$mode" "$n1")
+    t2=$(total "$mode" "$n2")
+    awk -v m="$mode" -v a="$t1" -v b="$t2" -v n1="$n1" -v n2="$n2" \
+        'BEGIN { printf "%-6s: %6.1f instructions/read (callgrind)\n", m, (b - a) / (n2 - n1) }'
+done
+
+if [[ "${ANNOTATE:-}" == 1 ]]; then
+    for mode in hit miss; do
+        echo "== callgrind_annotate, $mode, $n2 reads (inclusive) =="
+        callgrind_annotate --inclusive=yes "$out/cg.$mode.$n2" 2>/dev/null | sed -n '1,40p'
+    done
+fi

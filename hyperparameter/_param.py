@@ -1,0 +1,177 @@
+"""``hp.param``: a function's (or class's) keyword defaults read from the current scope.
+
+The wrapper is generated with the function's own parameter list, so a call binds its
+arguments exactly as the original would, and the resolved values are cached per
+(current scope, version): an unchanged scope costs one identity check and one integer compare.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from typing import Any, Callable, Optional, TypeVar, Union, overload
+
+from ._scope import _MISSING, _current_get, _thread_root, checked, coerce, versions
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_Kind = inspect.Parameter
+_INJECTABLE = (_Kind.POSITIONAL_OR_KEYWORD, _Kind.KEYWORD_ONLY)
+#: Marks an argument the caller did not give.
+_NOT_GIVEN: Any = type("NotGiven", (), {"__repr__": lambda self: "<not given>"})()
+
+
+class ParamInfo:
+    """One injectable parameter: its key, name, default and annotation (what ``-lps`` lists)."""
+
+    __slots__ = ("key", "name", "default", "annotation", "function")
+
+    def __init__(self, key: str, name: str, default: Any, annotation: Any, function: Any) -> None:
+        self.key, self.name, self.default = key, name, default
+        self.annotation, self.function = annotation, function
+
+    def __repr__(self) -> str:
+        return f"ParamInfo({self.key!r}, default={self.default!r})"
+
+
+#: Every parameter declared with @hp.param in this process, by key.
+registry: dict[str, ParamInfo] = {}
+
+
+class _Injector:
+    """Resolved values of a function's injectable parameters, cached per (scope, version)."""
+
+    __slots__ = ("keys", "defaults", "cache")
+
+    def __init__(self, keys: list[str], defaults: list[Any]) -> None:
+        self.keys = keys
+        self.defaults = defaults
+        self.cache: tuple = (None, -1, ())
+
+    def refresh(self, node: Any) -> tuple:
+        version = versions.value
+        values = []
+        for key, default in zip(self.keys, self.defaults):
+            value = node.lookup(key)
+            values.append(default if value is _MISSING else coerce(key, value, default))
+        self.cache = (node, version, tuple(values))
+        return self.cache
+
+
+_TEMPLATE = """\
+def make(_f, _inj, _cur, _root, _versions, _NG):
+    {defaults}
+    {kind}def {name}({params}):
+        _node = _cur() or _root()
+        _c = _inj.cache
+        if _c[0] is not _node or _c[1] != _versions.value:
+            _c = _inj.refresh(_node)
+        _v = _c[2]
+{fills}
+        return {awaits}_f({call})
+    return {name}
+"""
+
+
+def _generate(func: Callable, namespace: str) -> Callable:
+    """A wrapper with ``func``'s parameter list whose injectable defaults come from the scope."""
+    signature = inspect.signature(func)
+    params, call, fills, keys, defaults, originals = [], [], [], [], [], []
+    star_seen = False
+    for name, p in signature.parameters.items():
+        text = name
+        if p.kind in _INJECTABLE and p.default is not _Kind.empty:
+            key = checked(f"{namespace}.{name}")
+            registry[key] = ParamInfo(key, name, p.default, p.annotation, func)
+            fills.append(f"        if {name} is _NG: {name} = _v[{len(keys)}]")
+            keys.append(key)
+            defaults.append(p.default)
+            text = f"{name}=_NG"
+        elif p.default is not _Kind.empty:
+            text = f"{name}=_d{len(originals)}"
+            originals.append(p.default)
+        if p.kind is _Kind.VAR_POSITIONAL:
+            text, star_seen = f"*{name}", True
+            call.append(f"*{name}")
+        elif p.kind is _Kind.VAR_KEYWORD:
+            text = f"**{name}"
+            call.append(f"**{name}")
+        elif p.kind is _Kind.KEYWORD_ONLY:
+            if not star_seen:
+                params.append("*")
+                star_seen = True
+            call.append(f"{name}={name}")
+        else:
+            call.append(name)
+        params.append(text)
+        if p.kind is _Kind.POSITIONAL_ONLY and (
+            len(params) == len(signature.parameters)
+            or list(signature.parameters.values())[len(params)].kind is not _Kind.POSITIONAL_ONLY
+        ):
+            params.append("/")
+    source = _TEMPLATE.format(
+        defaults="; ".join(f"_d{i} = _defaults[{i}]" for i in range(len(originals))) or "pass",
+        kind="async " if inspect.iscoroutinefunction(func) else "",
+        name=func.__name__ if func.__name__.isidentifier() else "wrapper",
+        params=", ".join(params),
+        fills="\n".join(fills) or "        pass",
+        awaits="await " if inspect.iscoroutinefunction(func) else "",
+        call=", ".join(call),
+    )
+    scope_vars: dict = {"_defaults": originals}
+    exec(compile(source, f"<hp.param {namespace}>", "exec"), scope_vars)  # noqa: S102
+    wrapper = scope_vars["make"](func, _Injector(keys, defaults), _current_get, _thread_root, versions, _NOT_GIVEN)
+    functools.update_wrapper(wrapper, func)
+    wrapper.__hp_namespace__ = namespace  # type: ignore[attr-defined]
+    return wrapper
+
+
+def _wrap_class(cls: type, namespace: str) -> type:
+    # self is positional and has no default, so it is never injected.
+    cls.__init__ = _generate(cls.__init__, namespace)  # type: ignore[misc]
+    cls.__hp_namespace__ = namespace  # type: ignore[attr-defined]
+    return cls
+
+
+def _decorate(target: Any, namespace: Optional[str]) -> Any:
+    name = namespace if namespace is not None else target.__name__
+    if isinstance(target, type):
+        return _wrap_class(target, name)
+    if callable(target):
+        return _generate(target, name)
+    raise TypeError(f"@hp.param decorates functions and classes, not {target!r}")
+
+
+@overload
+def param(target: F) -> F: ...
+@overload
+def param(target: Optional[str] = None) -> Callable[[F], F]: ...
+
+
+def param(target: Union[Callable, str, None] = None) -> Any:
+    """Read a function's keyword defaults from the current scope, as ``<namespace>.<name>``.
+
+    Resolution order: an explicit argument, then the innermost scope that sets the key, then
+    outer scopes and the frozen baseline, then the signature's default. Values are converted
+    to the default's type (bool/int/float/str) by the engine's rules.
+
+    >>> import hyperparameter as hp
+    >>> @hp.param("train")
+    ... def train(lr=1e-3, batch_size=32):
+    ...     return lr, batch_size
+    >>> train()
+    (0.001, 32)
+    >>> with hp.scope(**{"train.lr": 5e-4, "train.batch_size": "64"}):
+    ...     train()
+    (0.0005, 64)
+    >>> train(lr=1e-2)
+    (0.01, 32)
+
+    Bare ``@hp.param`` uses the function's (or class's) name as the namespace; on a class,
+    ``__init__``'s keyword defaults are injected. ``async def`` functions work the same.
+    """
+    if callable(target):
+        return _decorate(target, None)
+    if target is not None and not isinstance(target, str):
+        raise TypeError(f"@hp.param takes a namespace string, got {target!r}")
+    return lambda func: _decorate(func, target)

@@ -1,0 +1,747 @@
+"""``hp.scope``: read parameters with defaults, and set them in nested, rolled-back scopes.
+
+Values live in Python: each scope is a node holding its own writes and a pointer to its
+parent, so a Python read never calls into native code. The current node is kept per thread
+and per asyncio task in a ``ContextVar``. The native engine learns of changes lazily: entering
+or leaving a scope only raises the thread's stale flag, and the engine calls back
+(``_sync_native``) to mirror the current scope chain the first time C, C++ or Rust code on
+that thread looks at it. Once a node is mirrored, writes to it go through at once.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Iterator, Mapping
+from contextvars import ContextVar
+from typing import Any, Optional
+
+from ._backend import backend
+from ._errors import MissingParameterError, ScopeOrderError
+
+_MISSING: Any = object()
+_CONVERTIBLE = (bool, int, float, str)
+_SCALARS = frozenset({bool, int, float, str, type(None)})
+_NATIVE = backend.name == "native"
+_VALID_KEYS: set = set()
+_CACHE_LIMIT = 100_000
+#: Every key path some code has read through ``hp.scope`` in this process (for typo checks).
+referenced_keys: set = set()
+
+
+class _Versions:
+    """A counter bumped by every change anywhere, so readers may cache per (scope, version)."""
+
+    __slots__ = ("counter", "value")
+
+    def __init__(self) -> None:
+        self.counter = itertools.count(1)
+        self.value = 0
+
+    def bump(self) -> None:
+        self.value = next(self.counter)
+
+
+versions = _Versions()
+
+
+def checked(key: str) -> str:
+    """``key`` if it follows the key rules, else InvalidKeyError (valid keys are remembered)."""
+    if key not in _VALID_KEYS:
+        if not isinstance(key, str):
+            raise TypeError(f"parameter keys are str, got {type(key).__name__}: {key!r}")
+        backend.check_key(key)
+        if len(_VALID_KEYS) > _CACHE_LIMIT:
+            _VALID_KEYS.clear()
+        _VALID_KEYS.add(key)
+    return key
+
+
+def coerce(key: str, value: Any, default: Any) -> Any:
+    """The value of a read with ``default``: converted when the default's type asks for it."""
+    if value is None or default is None or type(value) is type(default):
+        return value
+    if type(default) in _CONVERTIBLE:
+        return backend.convert(key, value, type(default))
+    return value
+
+
+# --- nodes: the state -------------------------------------------------------------------------
+
+
+class _Node:
+    """One scope's state: its own writes, its parent, and its native mirror (if made).
+
+    Rarely set attributes default on the class, so making a node sets two attributes.
+    """
+
+    sources: Optional[dict] = None  # provenance labels of some of ``own``'s keys
+    native: Any = None  # the engine's handle, once native code has looked at this scope
+    token: Any = None  # the ContextVar token while entered
+    owner: Optional[Scope] = None  # the Scope object, while entered or asked for
+    isolated = False  # an empty() scope: no parent, no baseline
+
+    def __init__(self, own: dict, parent: Optional[_Node]) -> None:
+        self.own = own
+        self.parent = parent
+
+    def set(self, key: str, value: Any, source: Optional[str] = None) -> None:
+        self.own[key] = value
+        if source is not None:
+            if self.sources is None:
+                self.sources = {}
+            self.sources[key] = source
+        elif self.sources:
+            self.sources.pop(key, None)
+        if self.native is not None:
+            backend.set(self.native, key, value, source)
+        elif _NATIVE:
+            _mark_stale()
+        versions.bump()
+
+    def clear(self) -> None:
+        self.own.clear()
+        self.sources = None
+        if self.native is not None:
+            backend.clear(self.native)
+        versions.bump()
+
+    def chain(self) -> Iterator[_Node]:
+        node: Optional[_Node] = self
+        while node is not None:
+            yield node
+            node = node.parent
+
+    def visible(self) -> dict:
+        """Everything this node sees, inner values winning."""
+        view: dict = {}
+        for node in reversed(list(self.chain())):
+            view.update(node.own)
+        return view
+
+    def lookup(self, key: str) -> Any:
+        node: Optional[_Node] = self
+        while node is not None:
+            value = node.own.get(key, _MISSING)
+            if value is not _MISSING:
+                return value
+            node = node.parent
+        return _MISSING
+
+    def source(self, key: str) -> Optional[str]:
+        for node in self.chain():
+            if key in node.own:
+                return (node.sources or {}).get(key)
+        return None
+
+
+class _Baseline(_Node):
+    """The end of every thread root's chain: the frozen global baseline."""
+
+    def __init__(self) -> None:
+        super().__init__({}, None)
+        self.generation = backend.baseline_generation()
+
+    def refresh(self) -> None:
+        """Reload the baseline if native code published a newer one."""
+        generation = backend.baseline_generation()
+        if generation != self.generation:
+            self.own = backend.load_baseline()
+            self.generation = generation
+            versions.bump()
+
+
+_baseline = _Baseline()
+_current: ContextVar[Optional[_Node]] = ContextVar("hyperparameter.scope", default=None)
+_current_get = _current.get
+_threads = threading.local()
+
+
+def _thread_root() -> _Node:
+    """This thread's root node (made on first use), made current in this context."""
+    root = getattr(_threads, "root", None)
+    if root is None:
+        _baseline.refresh()
+        root = _Node({}, _baseline)
+        _threads.root = root
+        if _NATIVE:
+            _threads.stale = backend.stale_flag()
+            _threads.stale[0] = True
+    if _current_get() is None:
+        _current.set(root)
+    return root
+
+
+def current_node() -> _Node:
+    """The innermost scope node of this thread or asyncio task."""
+    return _current_get() or _thread_root()
+
+
+#: Set once native code has first looked at a Python scope. Until then nothing needs marking:
+#: each thread's flag is raised when its root is made, and stays raised until a sync.
+_observed = False
+
+
+def _mark_stale() -> None:
+    """Tell the engine this thread's scopes changed; it syncs when native code next looks."""
+    if not _observed:
+        return
+    flag = getattr(_threads, "stale", None)
+    if flag is None:
+        _thread_root()
+        flag = _threads.stale
+    flag[0] = True
+
+
+def _materialize(node: _Node) -> Any:
+    """Mirror ``node`` and every unmirrored ancestor into the engine; its native handle."""
+    pending = []
+    walk: Optional[_Node] = node
+    while walk is not None and walk is not _baseline and walk.native is None:
+        pending.append(walk)
+        walk = walk.parent
+    for item in reversed(pending):
+        if item.parent is _baseline:
+            native = backend.new_root()
+        elif item.parent is None:
+            native = backend.empty()
+        else:
+            native = backend.child(item.parent.native)
+        sources = item.sources or {}
+        for key, value in item.own.items():
+            backend.set(native, key, value, sources.get(key))
+        item.native = native
+    return node.native
+
+
+def _sync_native() -> None:
+    """Called by the engine (on this thread) before native code reads a stale current scope."""
+    global _observed
+    _observed = True
+    _baseline.refresh()
+    backend.activate(_materialize(current_node()))
+
+
+if _NATIVE:
+    backend.register_sync(_sync_native)
+
+
+def _flatten(items: Mapping, prefix: str = "") -> Iterator[tuple[str, Any]]:
+    """Nested dicts become dotted keys: {"train": {"lr": 1}} -> ("train.lr", 1)."""
+    for key, value in items.items():
+        if not isinstance(key, str):
+            where = f" under {prefix[:-1]!r}" if prefix else ""
+            raise TypeError(f"parameter keys are str, got {type(key).__name__} {key!r}{where}")
+        if (type(value) is dict or isinstance(value, Mapping)) and value:
+            yield from _flatten(value, f"{prefix}{key}.")
+        else:
+            yield checked(prefix + key), value
+
+
+def _definition(text: Any) -> tuple[str, Any]:
+    if not isinstance(text, str):
+        raise TypeError(f"positional arguments are 'key=value' strings or dicts, got {text!r}")
+    key, sep, value = text.partition("=")
+    if not sep:
+        raise ValueError(f"definition {text!r} has no '=': expected key=value")
+    return checked(key.strip()), backend.parse_value(value)
+
+
+def _values_of(definitions: tuple, values: dict) -> dict:
+    own: dict = {}
+    for item in definitions:
+        if isinstance(item, Mapping):
+            own.update(_flatten(item))
+        else:
+            key, value = _definition(item)
+            own[key] = value
+    for key, value in values.items():
+        if type(value) in _SCALARS:
+            own[checked(key)] = value
+        else:
+            own.update(_flatten({key: value}))
+    return own
+
+
+# --- accessors: hp.scope.a.b | default ------------------------------------------------------
+
+
+class _Accessor:
+    """A key path; ``| default``, ``(default)`` or ``()`` reads it, ``.name = v`` writes under it."""
+
+    __slots__ = ("_hp", "__dict__")
+
+    def __init__(self, key: str, node: Optional[_Node]) -> None:
+        referenced_keys.add(key)
+        object.__setattr__(self, "_hp", (key, node))
+
+    def __getattr__(self, name: str) -> _Accessor:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        key, node = self._hp
+        child = _Accessor(checked(f"{key}.{name}"), node)
+        self.__dict__[name] = child
+        return child
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        key, node = self._hp
+        _write_target(node).set(checked(f"{key}.{name}"), value)
+
+    def __or__(self, default: Any) -> Any:
+        key, node = self._hp
+        if node is None:
+            node = _current_get() or _thread_root()
+        while node is not None:
+            value = node.own.get(key, _MISSING)
+            if value is not _MISSING:
+                if value is None or default is None or type(value) is type(default):
+                    return value
+                return coerce(key, value, default)
+            node = node.parent
+        return default
+
+    def _value(self) -> Any:
+        key, node = self._hp
+        return (node or current_node()).lookup(key)
+
+    def __call__(self, *default: Any) -> Any:
+        if len(default) > 1:
+            raise TypeError(f"{self._hp[0]}(default) takes at most one default")
+        if default:
+            return self | default[0]
+        value = self._value()
+        if value is _MISSING:
+            key = self._hp[0]
+            raise MissingParameterError(
+                f"parameter {key!r} is not set (give a default: hp.scope.{key} | value)"
+            )
+        return value
+
+    def __eq__(self, other: object) -> bool:
+        value = self._value()
+        return value is not _MISSING and value == other
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __bool__(self) -> bool:
+        key = self._hp[0]
+        raise TypeError(
+            f"the truth of hp.scope.{key} is ambiguous: read it with a default "
+            f"(hp.scope.{key} | False) or as required (hp.scope.{key}())"
+        )
+
+    def __repr__(self) -> str:
+        value = self._value()
+        shown = "<not set>" if value is _MISSING else repr(value)
+        return f"<hp.scope.{self._hp[0]} = {shown}>"
+
+
+def _write_target(bound: Optional[_Node]) -> _Node:
+    """Writes go to the innermost scope, unless made through a scope that is not active."""
+    cur = current_node()
+    if bound is None or bound is cur:
+        return cur
+    if any(node is bound for node in cur.chain()):
+        return cur
+    return bound
+
+
+# --- scope objects ----------------------------------------------------------------------------
+
+
+class Scope:
+    """A scope of parameters: a context manager whose changes roll back on exit.
+
+    Made by ``hp.scope(...)``; see ``hp.scope`` for every form. Reading through a scope
+    object reads what that scope sees; writing through it writes to the innermost scope of
+    the current thread or task (or to the scope itself while it is not entered).
+
+    >>> import hyperparameter as hp
+    >>> with hp.scope(a=1) as ps:
+    ...     with hp.scope(a=2) as ps2:
+    ...         (ps2.a | 0, ps.a | 0)
+    (2, 1)
+    """
+
+    __slots__ = ("_n", "__dict__")
+
+    def __init__(self, *definitions: Any, **values: Any) -> None:
+        own = values
+        if definitions:
+            own = _values_of(definitions, values)
+        else:
+            for key, value in values.items():
+                if key not in _VALID_KEYS or type(value) not in _SCALARS:
+                    own = _values_of((), values)  # validates keys, flattens nested dicts
+                    break
+        _set_node(self, _Node(own, _current_get() or _thread_root()))
+
+    @classmethod
+    def _wrap(cls, node: _Node) -> Scope:
+        if node.owner is None:
+            made = cls.__new__(cls)
+            _set_node(made, node)
+            node.owner = made
+        return node.owner
+
+    # --- entering and leaving (kept flat: they run on every ``with``) ---------------------
+
+    def __enter__(self) -> Scope:
+        node = self._n
+        if node.token is not None or node.parent is _baseline:
+            raise ScopeOrderError(
+                "this scope is already entered; make a new one with hp.scope(...)"
+                if node.token is not None
+                else "a thread's root scope cannot be entered"
+            )
+        if not node.isolated:
+            parent = _current_get() or _thread_root()
+            if node.parent is not parent:
+                # Re-parented: what readers cached for this node no longer holds.
+                node.parent = parent
+                versions.bump()
+        node.token = _current.set(node)
+        node.owner = self  # hp.scope.current() is this object; the cycle ends on exit
+        if _observed:
+            _mark_stale()
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        node = self._n
+        if _current_get() is not node:
+            raise ScopeOrderError(
+                "scope exited out of order: it is not the innermost scope of this thread or "
+                "task (exit inner scopes first, in the thread or task that entered them)"
+                if node.token is not None
+                else "scope exited but it is not entered (exited twice?)"
+            )
+        _current.reset(node.token)
+        node.token = node.owner = None
+        # Readers cache per (node, version): the parent they return to has not changed.
+        # The engine needs telling only if it had mirrored this scope; otherwise the flag
+        # raised on entry still stands, or it never pointed here.
+        if node.native is not None:
+            backend.release(node.native)
+            node.native = None
+            _mark_stale()
+
+    # --- reading and writing --------------------------------------------------------------
+
+    def __getattr__(self, name: str) -> _Accessor:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        accessor = _Accessor(checked(name), self._n)
+        self.__dict__[name] = accessor
+        return accessor
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        _write_target(self._n).set(checked(name), value)
+
+    def __getitem__(self, key: str) -> _Accessor:
+        return _Accessor(checked(key), self._n)
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        _write_target(self._n).set(checked(key), value)
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and self._n.lookup(key) is not _MISSING
+
+    def set(self, key: str, value: Any, source: Optional[str] = None) -> None:
+        """Set ``key``, with an optional provenance label (``"file.yaml:train.lr"``, ``"-D"``).
+
+        >>> import hyperparameter as hp
+        >>> with hp.scope() as ps:
+        ...     ps.set("train.lr", 0.1, source="-D")
+        ...     (hp.scope.train.lr | 0.0, ps.source("train.lr"))
+        (0.1, '-D')
+        """
+        _write_target(self._n).set(checked(key), value, source)
+
+    def source(self, key: str) -> Optional[str]:
+        """Where the value of ``key`` came from, if it was set with a source label."""
+        return self._n.source(key)
+
+    def keys(self) -> list:
+        """Every key this scope sees, sorted.
+
+        >>> import hyperparameter as hp
+        >>> with hp.scope.empty(**{"b.x": 1, "a.y": 2}) as ps:
+        ...     ps.keys()
+        ['a.y', 'b.x']
+        """
+        return sorted(self._n.visible())
+
+    def items(self) -> list:
+        """Every ``(key, value)`` this scope sees, sorted by key."""
+        view = self._n.visible()
+        return [(key, view[key]) for key in sorted(view)]
+
+    def values(self) -> list:
+        """Every value this scope sees, in key order."""
+        return [value for _, value in self.items()]
+
+    def to_dict(self) -> dict:
+        """Everything this scope sees as a flat ``{dotted key: value}`` dict.
+
+        >>> import hyperparameter as hp
+        >>> with hp.scope.empty(**{"a": {"b": 1}}) as ps:
+        ...     ps.to_dict()
+        {'a.b': 1}
+        """
+        return dict(self.items())
+
+    def update(self, values: Optional[Mapping] = None, **more: Any) -> None:
+        """Set many values at once (nested dicts are flattened).
+
+        >>> import hyperparameter as hp
+        >>> with hp.scope() as ps:
+        ...     ps.update({"train": {"lr": 0.1}}, seed=1)
+        ...     (hp.scope.train.lr | 0.0, hp.scope.seed | 0)
+        (0.1, 1)
+        """
+        target = _write_target(self._n)
+        for key, value in _flatten({**(values or {}), **more}):
+            target.set(key, value)
+
+    def clear(self) -> None:
+        """Remove the values the (innermost) scope itself holds; outer scopes keep theirs.
+
+        >>> import hyperparameter as hp
+        >>> with hp.scope(a=1), hp.scope(a=2) as inner:
+        ...     inner.clear()
+        ...     hp.scope.a | 0
+        1
+        """
+        _write_target(self._n).clear()
+
+    def snapshot(self) -> Scope:
+        """A detached copy of everything this scope sees: picklable, enter it anywhere.
+
+        >>> import hyperparameter as hp, pickle
+        >>> with hp.scope(**{"train.lr": 0.1}):
+        ...     snap = hp.scope.current().snapshot()
+        >>> with pickle.loads(pickle.dumps(snap)):
+        ...     hp.scope.train.lr | 0.0
+        0.1
+        """
+        return _restore(self.items())
+
+    def __reduce__(self) -> tuple:
+        return (_restore, (self.items(),))
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.keys())
+
+    def __len__(self) -> int:
+        return len(self._n.visible())
+
+    def __repr__(self) -> str:
+        node = self._n
+        own = ", ".join(f"{k!r}: {v!r}" for k, v in sorted(node.own.items()))
+        if node.parent is _baseline:
+            state = "thread root"
+        else:
+            state = "entered" if node.token is not None else "not entered"
+        return f"<hp.Scope {{{own}}} ({state}; sees {len(self)} keys)>"
+
+
+# Scope.__setattr__ writes parameters, so its own slot is set through the slot itself.
+_set_node = Scope._n.__set__  # type: ignore[attr-defined]
+
+
+def _restore(items: Any) -> Scope:
+    made = Scope()
+    made._n.own.update(items)
+    return made
+
+
+# --- hp.scope: the reader of the current scope, and the maker of new ones --------------------
+
+
+def _accessor_property(name: str) -> property:
+    # dict methods of the reader's base class would shadow parameter names.
+    return property(lambda self: self.__getattr__(name))
+
+
+class _Reader(dict):
+    """``hp.scope``: reads the current scope (``hp.scope.a.b | 1``, ``hp.scope["a.b"] | 1``)
+    and makes new scopes (``hp.scope(**values)``).
+
+    It is a dict of cached accessors so that ``hp.scope["a.b"]`` is answered in C.
+
+    >>> import hyperparameter as hp
+    >>> hp.scope.train.lr | 0.001
+    0.001
+    >>> with hp.scope(**{"train.lr": 0.01}):
+    ...     (hp.scope.train.lr | 0.001, hp.scope["train.lr"](0.001))
+    (0.01, 0.01)
+    >>> with hp.scope("train.bs=64", model={"depth": 4}) as ps:
+    ...     ps.train.warmup = 500
+    ...     sorted(ps.to_dict().items())
+    [('model.depth', 4), ('train.bs', 64), ('train.warmup', 500)]
+    >>> hp.scope.train.warmup | 0
+    0
+    """
+
+    get = _accessor_property("get")
+    pop = _accessor_property("pop")
+    popitem = _accessor_property("popitem")
+    setdefault = _accessor_property("setdefault")
+    fromkeys = _accessor_property("fromkeys")
+    copy = _accessor_property("copy")
+
+    # Calling the reader makes a Scope: the class itself, so no wrapper call is paid.
+    __call__ = Scope  # type: ignore[assignment]
+
+    def __missing__(self, key: str) -> _Accessor:
+        accessor = _Accessor(checked(key), None)
+        if dict.__len__(self) > _CACHE_LIMIT:
+            dict.clear(self)
+        dict.__setitem__(self, key, accessor)
+        return accessor
+
+    def __getattr__(self, name: str) -> _Accessor:
+        if name.startswith("__") or name.startswith("_ipython"):
+            raise AttributeError(name)
+        accessor = _Accessor(checked(name), None)
+        self.__dict__[name] = accessor
+        return accessor
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        current_node().set(checked(name), value)
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        current_node().set(checked(key), value)
+
+    def __delitem__(self, key: str) -> None:
+        raise TypeError("parameters are removed by leaving their scope, or with hp.scope.clear()")
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and current_node().lookup(key) is not _MISSING
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.current().keys())
+
+    def __len__(self) -> int:
+        return len(self.current())
+
+    def __eq__(self, other: object) -> bool:
+        return self is other
+
+    __hash__ = object.__hash__
+
+    def __instancecheck__(self, instance: Any) -> bool:
+        return isinstance(instance, Scope)
+
+    def __repr__(self) -> str:
+        return f"<hp.scope reader; current: {self.current()!r}>"
+
+    def __reduce__(self) -> str:
+        return "scope"
+
+    # --- the current scope's methods, and constructors ------------------------------------
+
+    def current(self) -> Scope:
+        """The active scope of this thread or asyncio task (its root outside any ``with``).
+
+        >>> import hyperparameter as hp
+        >>> with hp.scope(a=1) as ps:
+        ...     hp.scope.current() is ps
+        True
+        """
+        return Scope._wrap(current_node())
+
+    def empty(self, *definitions: Any, **values: Any) -> Scope:
+        """A scope that inherits nothing: no outer scopes, no frozen baseline.
+
+        >>> import hyperparameter as hp
+        >>> with hp.scope(a=1), hp.scope.empty(b=2) as ps:
+        ...     (ps.a | None, ps.b | None)
+        (None, 2)
+        """
+        made = Scope(*definitions, **values)
+        made._n.parent = None
+        made._n.isolated = True
+        return made
+
+    def frozen(self) -> None:
+        """Publish what this thread sees now as the baseline for every thread.
+
+        Every thread reads the baseline for the keys its own scopes do not set, and a new
+        thread (Python, C++ or Rust) starts from it.
+
+        >>> import hyperparameter as hp, threading
+        >>> with hp.scope(**{"demo.seed": 7}):
+        ...     hp.scope.frozen()
+        >>> seen = []
+        >>> t = threading.Thread(target=lambda: seen.append(hp.scope.demo.seed | 0))
+        >>> t.start(); t.join(); seen
+        [7]
+        >>> with hp.scope.empty():
+        ...     hp.scope.frozen()      # publish an empty baseline again
+        """
+        node = current_node()
+        _baseline.own = {k: v for k, v in node.visible().items()}
+        if _NATIVE:
+            _mark_stale()
+            backend.publish_baseline()
+            _baseline.generation = backend.baseline_generation()
+        versions.bump()
+
+    def init(self, values: Optional[Mapping] = None, **more: Any) -> None:
+        """Set values in this thread's root scope (for a new thread, before its work starts).
+
+        >>> import hyperparameter as hp, threading
+        >>> def worker(out):
+        ...     hp.scope.init({"worker.id": 3})
+        ...     out.append(hp.scope.worker.id | -1)
+        >>> out = []; t = threading.Thread(target=worker, args=(out,)); t.start(); t.join(); out
+        [3]
+        """
+        root = _thread_root()
+        for key, value in _flatten({**(values or {}), **more}):
+            root.set(key, value)
+        if _NATIVE:
+            _mark_stale()
+
+    def keys(self) -> list:
+        """Every key the current scope sees, sorted."""
+        return self.current().keys()
+
+    def items(self) -> list:
+        """Every ``(key, value)`` the current scope sees, sorted by key."""
+        return self.current().items()
+
+    def values(self) -> list:
+        """Every value the current scope sees, in key order."""
+        return self.current().values()
+
+    def to_dict(self) -> dict:
+        """Everything the current scope sees, as a flat dict."""
+        return self.current().to_dict()
+
+    def update(self, values: Optional[Mapping] = None, **more: Any) -> None:
+        """Set many values in the current scope."""
+        self.current().update(values, **more)
+
+    def clear(self) -> None:
+        """Remove the values the current scope itself holds."""
+        self.current().clear()
+
+    def set(self, key: str, value: Any, source: Optional[str] = None) -> None:
+        """Set ``key`` in the current scope, with an optional provenance label."""
+        self.current().set(key, value, source)
+
+    def source(self, key: str) -> Optional[str]:
+        """Where the current value of ``key`` came from, if labelled."""
+        return current_node().source(key)
+
+    def snapshot(self) -> Scope:
+        """A picklable copy of everything the current scope sees."""
+        return self.current().snapshot()
+
+
+scope = _Reader()
