@@ -11,6 +11,7 @@ import functools
 import inspect
 from typing import Any, Callable, Optional, TypeVar, Union, overload
 
+from ._errors import ConversionError
 from ._scope import _MISSING, _current_get, _thread_root, checked, coerce, versions
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -38,24 +39,57 @@ class ParamInfo:
 registry: dict[str, ParamInfo] = {}
 
 
+class _Failed:
+    """A scope value that cannot convert: an error only if the call uses it."""
+
+    __slots__ = ("message",)
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+
 class _Injector:
-    """Resolved values of a function's injectable parameters, cached per (scope, version)."""
+    """Resolved values of a function's injectable parameters, cached per (scope, version).
+
+    The cache is (node, version, values, any value failed to convert). A node that exits
+    drops the caches holding it (see ``_scope._forget_injectors``), so they never keep the
+    values of an exited scope alive.
+    """
 
     __slots__ = ("keys", "defaults", "cache")
+    EMPTY: tuple = (None, -1, (), False)
 
     def __init__(self, keys: list[str], defaults: list[Any]) -> None:
         self.keys = keys
         self.defaults = defaults
-        self.cache: tuple = (None, -1, ())
+        self.cache: tuple = self.EMPTY
 
     def refresh(self, node: Any) -> tuple:
         version = versions.value
         values = []
+        failed = False
         for key, default in zip(self.keys, self.defaults):
             value = node.lookup(key)
-            values.append(default if value is _MISSING else coerce(key, value, default))
-        self.cache = (node, version, tuple(values))
+            if value is _MISSING:
+                values.append(default)
+                continue
+            try:
+                values.append(coerce(key, value, default))
+            except ConversionError as exc:
+                # Raised only if the caller does not pass this argument explicitly.
+                values.append(_Failed(str(exc)))
+                failed = True
+        self.cache = (node, version, tuple(values), failed)
+        if node.injectors is None:
+            node.injectors = set()
+        node.injectors.add(self)
         return self.cache
+
+    @staticmethod
+    def check(arguments: tuple) -> None:
+        for argument in arguments:
+            if type(argument) is _Failed:
+                raise ConversionError(argument.message)
 
 
 _TEMPLATE = """\
@@ -68,6 +102,7 @@ def make(_f, _inj, _cur, _root, _versions, _NG):
             _c = _inj.refresh(_node)
         _v = _c[2]
 {fills}
+{check}
         return {awaits}_f({call})
     return {name}
 """
@@ -77,6 +112,7 @@ def _generate(func: Callable, namespace: str) -> Callable:
     """A wrapper with ``func``'s parameter list whose injectable defaults come from the scope."""
     signature = inspect.signature(func)
     params, call, fills, keys, defaults, originals = [], [], [], [], [], []
+    names = []
     star_seen = False
     for name, p in signature.parameters.items():
         text = name
@@ -84,6 +120,7 @@ def _generate(func: Callable, namespace: str) -> Callable:
             key = checked(f"{namespace}.{name}")
             registry[key] = ParamInfo(key, name, p.default, p.annotation, func)
             fills.append(f"        if {name} is _NG: {name} = _v[{len(keys)}]")
+            names.append(name)
             keys.append(key)
             defaults.append(p.default)
             text = f"{name}=_NG"
@@ -115,6 +152,7 @@ def _generate(func: Callable, namespace: str) -> Callable:
         name=func.__name__ if func.__name__.isidentifier() else "wrapper",
         params=", ".join(params),
         fills="\n".join(fills) or "        pass",
+        check=f"        if _c[3]: _inj.check(({', '.join(names)},))" if names else "",
         awaits="await " if inspect.iscoroutinefunction(func) else "",
         call=", ".join(call),
     )

@@ -80,6 +80,8 @@ class _Node:
     token: Any = None  # the ContextVar token while entered
     owner: Optional[Scope] = None  # the Scope object, while entered or asked for
     isolated = False  # an empty() scope: no parent, no baseline
+    below: Optional[_Node] = None  # while an empty() scope is entered: the scope it hides
+    injectors: Optional[set] = None  # hp.param injectors whose cache holds this node
 
     def __init__(self, own: dict, parent: Optional[_Node]) -> None:
         self.own = own
@@ -263,6 +265,14 @@ def _values_of(definitions: tuple, values: dict) -> dict:
     return own
 
 
+class _Key(str):
+    """A key as listed by ``Scope.keys()``: indexing the scope with it gives the value, not
+    an accessor, so ``dict(ps)`` holds the values (``ps["a"] | 1`` still reads with a default).
+    """
+
+    __slots__ = ()
+
+
 # --- accessors: hp.scope.a.b | default ------------------------------------------------------
 
 
@@ -344,9 +354,21 @@ def _write_target(bound: Optional[_Node]) -> _Node:
     cur = current_node()
     if bound is None or bound is cur:
         return cur
-    if any(node is bound for node in cur.chain()):
-        return cur
+    node: Optional[_Node] = cur
+    while node is not None:
+        if node is bound:
+            return cur
+        # An entered empty() scope has no parent, but the scopes below it are still active.
+        node = node.parent if node.parent is not None else node.below
     return bound
+
+
+def _forget_injectors(node: _Node) -> None:
+    """Drop hp.param caches that hold an exited node (and so its values)."""
+    for injector in node.injectors or ():
+        if injector.cache[0] is node:
+            injector.cache = injector.EMPTY
+    node.injectors = None
 
 
 # --- scope objects ----------------------------------------------------------------------------
@@ -403,6 +425,8 @@ class Scope:
                 # Re-parented: what readers cached for this node no longer holds.
                 node.parent = parent
                 versions.bump()
+        else:
+            node.below = _current_get() or _thread_root()
         node.token = _current.set(node)
         node.owner = self  # hp.scope.current() is this object; the cycle ends on exit
         if _observed:
@@ -418,12 +442,24 @@ class Scope:
                 if node.token is not None
                 else "scope exited but it is not entered (exited twice?)"
             )
-        _current.reset(node.token)
-        node.token = node.owner = None
+        try:
+            _current.reset(node.token)
+        except ValueError:
+            # Current in a copy of the entering context (a task or thread started inside
+            # it), but entered in another context.
+            raise ScopeOrderError(
+                "scope exited in another thread or task than the one that entered it"
+            ) from None
+        node.token = node.owner = node.below = None
+        if node.injectors:
+            _forget_injectors(node)
         # Readers cache per (node, version): the parent they return to has not changed.
         # The engine needs telling only if it had mirrored this scope; otherwise the flag
         # raised on entry still stands, or it never pointed here.
         if node.native is not None:
+            # The engine may hold this node as the thread's current scope: point it at the
+            # parent now, so the values of the exited scope are released at once.
+            backend.activate(_materialize(_current_get() or _thread_root()))
             backend.release(node.native)
             node.native = None
             _mark_stale()
@@ -441,6 +477,11 @@ class Scope:
         _write_target(self._n).set(checked(name), value)
 
     def __getitem__(self, key: str) -> _Accessor:
+        if type(key) is _Key:  # from keys(): dict(ps) asks for the value
+            value = self._n.lookup(key)
+            if value is _MISSING:
+                raise MissingParameterError(f"parameter {str(key)!r} is not set")
+            return value
         return _Accessor(checked(key), self._n)
 
     def __setitem__(self, key: str, value: Any) -> None:
@@ -472,7 +513,7 @@ class Scope:
         ...     ps.keys()
         ['a.y', 'b.x']
         """
-        return sorted(self._n.visible())
+        return [_Key(key) for key in sorted(self._n.visible())]
 
     def items(self) -> list:
         """Every ``(key, value)`` this scope sees, sorted by key."""
@@ -533,7 +574,7 @@ class Scope:
         return (_restore, (self.items(),))
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self.keys())
+        return iter(sorted(self._n.visible()))
 
     def __len__(self) -> int:
         return len(self._n.visible())

@@ -188,7 +188,10 @@ mod tests {
     #[test]
     fn error_names_value_and_type() {
         let err = to_i64(&s("3.5")).unwrap_err().with_key("train.bs");
-        assert_eq!(err.to_string(), "parameter \"train.bs\": cannot convert \"3.5\" to int");
+        assert_eq!(
+            err.to_string(),
+            "parameter \"train.bs\": cannot convert \"3.5\" to int"
+        );
     }
 
     #[test]

@@ -11,7 +11,11 @@ pub enum Error {
     /// The key is not set in the scope or any scope it reads through.
     NotFound { key: String },
     /// The value exists but cannot be converted to the wanted type.
-    TypeMismatch { key: String, value: String, wanted: &'static str },
+    TypeMismatch {
+        key: String,
+        value: String,
+        wanted: &'static str,
+    },
     /// The key breaks the character set.
     InvalidKey { key: String, reason: KeyError },
     /// Two different keys hash to the same value in one scope.
@@ -32,15 +36,21 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
     pub(crate) fn type_mismatch(key: &str, value: &Value, wanted: &'static str) -> Self {
-        Error::TypeMismatch { key: key.to_owned(), value: value.to_string(), wanted }
+        Error::TypeMismatch {
+            key: key.to_owned(),
+            value: value.to_string(),
+            wanted,
+        }
     }
 
     /// Attach the key to a conversion error produced without one.
     pub(crate) fn with_key(self, key: &str) -> Self {
         match self {
-            Error::TypeMismatch { value, wanted, .. } => {
-                Error::TypeMismatch { key: key.to_owned(), value, wanted }
-            }
+            Error::TypeMismatch { value, wanted, .. } => Error::TypeMismatch {
+                key: key.to_owned(),
+                value,
+                wanted,
+            },
             other => other,
         }
     }

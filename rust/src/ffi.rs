@@ -20,11 +20,12 @@ use std::ffi::{c_char, c_void, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::AtomicU64;
 
+use crate::cache::{self, Cached};
 use crate::convert;
 use crate::error::{Error, Result};
 use crate::hash::hash_bytes;
 use crate::param::{frozen, parse_definition};
-use crate::scope::{checked_hash, read_current, Scope};
+use crate::scope::{checked_hash, read_current, read_current_value, Scope};
 use crate::value::{self, HostObject, Value};
 
 /// Version of this ABI. Bindings compare it with `hp_abi_version()` when they load the library.
@@ -134,7 +135,9 @@ fn record_hash_not_found(hash: u64) {
 }
 
 fn hash_not_found(hash: u64) -> Error {
-    Error::NotFound { key: format!("#{hash:016x}") }
+    Error::NotFound {
+        key: format!("#{hash:016x}"),
+    }
 }
 
 fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
@@ -184,7 +187,10 @@ unsafe fn text<'a>(ptr: *const c_char, len: usize, what: &'static str) -> Result
     }
     // SAFETY: non-NULL and, per this function's contract, `len` readable bytes.
     let bytes = unsafe { std::slice::from_raw_parts(ptr.cast::<u8>(), len) };
-    std::str::from_utf8(bytes).map_err(|e| Error::InvalidUtf8 { what, detail: e.to_string() })
+    std::str::from_utf8(bytes).map_err(|e| Error::InvalidUtf8 {
+        what,
+        detail: e.to_string(),
+    })
 }
 
 /// The scope a handle names, or the calling thread's current scope for NULL.
@@ -205,12 +211,40 @@ unsafe fn scope_of(scope: *const hp_scope) -> Scope {
 trait OutValue: Sized {
     /// Free what the value owns (nothing, for plain numbers).
     fn discard(self) {}
+    /// The value straight from a read-cache slot, when it already has this type.
+    fn from_cached(_cached: Cached) -> Option<Self> {
+        None
+    }
 }
 
-impl OutValue for bool {}
-impl OutValue for i64 {}
+impl OutValue for bool {
+    fn from_cached(cached: Cached) -> Option<bool> {
+        match cached {
+            Cached::Bool(b) => Some(b),
+            _ => None,
+        }
+    }
+}
+
+impl OutValue for i64 {
+    fn from_cached(cached: Cached) -> Option<i64> {
+        match cached {
+            Cached::Int(i) => Some(i),
+            _ => None,
+        }
+    }
+}
+
 impl OutValue for u64 {}
-impl OutValue for f64 {}
+
+impl OutValue for f64 {
+    fn from_cached(cached: Cached) -> Option<f64> {
+        match cached {
+            Cached::Float(x) => Some(x),
+            _ => None,
+        }
+    }
+}
 
 impl OutValue for hp_string {
     fn discard(self) {
@@ -246,7 +280,10 @@ fn new_handle(scope: Scope) -> *mut hp_scope {
 
 fn owned_string(text: String) -> hp_string {
     if text.is_empty() {
-        return hp_string { ptr: std::ptr::null_mut(), len: 0 };
+        return hp_string {
+            ptr: std::ptr::null_mut(),
+            len: 0,
+        };
     }
     let len = text.len();
     // Interior NULs are kept by length; the terminating NUL is for C convenience only.
@@ -262,7 +299,10 @@ fn value_out(value: &Value) -> hp_value {
         boolean: false,
         integer: 0,
         number: 0.0,
-        string: hp_string { ptr: std::ptr::null_mut(), len: 0 },
+        string: hp_string {
+            ptr: std::ptr::null_mut(),
+            len: 0,
+        },
         host: std::ptr::null_mut(),
     };
     match value {
@@ -292,8 +332,14 @@ unsafe fn value_in(value: *const hp_value) -> Result<Value> {
         HP_KIND_FLOAT => Value::Float(value.number),
         HP_KIND_STR if value.string.len == 0 => Value::Str("".into()),
         // SAFETY: per this function's contract.
-        HP_KIND_STR => Value::Str(unsafe { text(value.string.ptr, value.string.len, "value string") }?.into()),
-        kind => return Err(Error::InvalidArgument(format!("value kind {kind} cannot be converted"))),
+        HP_KIND_STR => {
+            Value::Str(unsafe { text(value.string.ptr, value.string.len, "value string") }?.into())
+        }
+        kind => {
+            return Err(Error::InvalidArgument(format!(
+                "value kind {kind} cannot be converted"
+            )))
+        }
     })
 }
 
@@ -316,7 +362,8 @@ pub extern "C" fn hp_last_error() -> *const c_char {
             .try_with(|slot| {
                 let mut slot = slot.borrow_mut();
                 if let LastError::HashNotFound(hash) = *slot {
-                    let message = CString::new(hash_not_found(hash).to_string()).unwrap_or_default();
+                    let message =
+                        CString::new(hash_not_found(hash).to_string()).unwrap_or_default();
                     *slot = LastError::Message(Some(message));
                 }
                 match &*slot {
@@ -393,7 +440,9 @@ pub extern "C" fn hp_scope_current() -> *mut hp_scope {
 #[no_mangle]
 pub unsafe extern "C" fn hp_scope_new(parent: *const hp_scope) -> *mut hp_scope {
     // SAFETY: the caller's promise is passed on.
-    boundary_or(std::ptr::null_mut(), || new_handle(unsafe { scope_of(parent) }.child()))
+    boundary_or(std::ptr::null_mut(), || {
+        new_handle(unsafe { scope_of(parent) }.child())
+    })
 }
 
 /// A new scope that inherits nothing: no outer scopes, no baseline. It is not entered.
@@ -566,7 +615,11 @@ pub unsafe extern "C" fn hp_keys(scope: *const hp_scope, out: *mut hp_string) ->
     boundary(|| {
         // SAFETY: the caller's promise is passed on.
         let entries = unsafe { scope_of(scope) }.entries();
-        let joined = entries.iter().map(|e| &*e.key).collect::<Vec<_>>().join("\n");
+        let joined = entries
+            .iter()
+            .map(|e| &*e.key)
+            .collect::<Vec<_>>()
+            .join("\n");
         // SAFETY: the caller promises `out` is writable.
         unsafe { put(out, owned_string(joined)) }
     })
@@ -579,7 +632,12 @@ pub unsafe extern "C" fn hp_keys(scope: *const hp_scope, out: *mut hp_string) ->
 ///
 /// # Safety
 /// `key` must point to `key_len` readable bytes; `scope` must be NULL or a live handle.
-unsafe fn set(scope: *const hp_scope, key: *const c_char, key_len: usize, value: impl FnOnce() -> Result<Value>) -> i32 {
+unsafe fn set(
+    scope: *const hp_scope,
+    key: *const c_char,
+    key_len: usize,
+    value: impl FnOnce() -> Result<Value>,
+) -> i32 {
     boundary(|| {
         // SAFETY: the caller's promises are passed on.
         let key = unsafe { text(key, key_len, "key") }?;
@@ -594,7 +652,11 @@ unsafe fn set(scope: *const hp_scope, key: *const c_char, key_len: usize, value:
 /// # Safety
 /// `key` must point to `key_len` readable bytes; `scope` must be NULL or a live handle.
 #[no_mangle]
-pub unsafe extern "C" fn hp_set_null(scope: *const hp_scope, key: *const c_char, key_len: usize) -> i32 {
+pub unsafe extern "C" fn hp_set_null(
+    scope: *const hp_scope,
+    key: *const c_char,
+    key_len: usize,
+) -> i32 {
     // SAFETY: the caller's promises are passed on.
     unsafe { set(scope, key, key_len, || Ok(Value::Null)) }
 }
@@ -604,7 +666,12 @@ pub unsafe extern "C" fn hp_set_null(scope: *const hp_scope, key: *const c_char,
 /// # Safety
 /// As `hp_set_null`.
 #[no_mangle]
-pub unsafe extern "C" fn hp_set_bool(scope: *const hp_scope, key: *const c_char, key_len: usize, value: bool) -> i32 {
+pub unsafe extern "C" fn hp_set_bool(
+    scope: *const hp_scope,
+    key: *const c_char,
+    key_len: usize,
+    value: bool,
+) -> i32 {
     // SAFETY: the caller's promises are passed on.
     unsafe { set(scope, key, key_len, || Ok(Value::Bool(value))) }
 }
@@ -614,7 +681,12 @@ pub unsafe extern "C" fn hp_set_bool(scope: *const hp_scope, key: *const c_char,
 /// # Safety
 /// As `hp_set_null`.
 #[no_mangle]
-pub unsafe extern "C" fn hp_set_i64(scope: *const hp_scope, key: *const c_char, key_len: usize, value: i64) -> i32 {
+pub unsafe extern "C" fn hp_set_i64(
+    scope: *const hp_scope,
+    key: *const c_char,
+    key_len: usize,
+    value: i64,
+) -> i32 {
     // SAFETY: the caller's promises are passed on.
     unsafe { set(scope, key, key_len, || Ok(Value::Int(value))) }
 }
@@ -624,7 +696,12 @@ pub unsafe extern "C" fn hp_set_i64(scope: *const hp_scope, key: *const c_char, 
 /// # Safety
 /// As `hp_set_null`.
 #[no_mangle]
-pub unsafe extern "C" fn hp_set_f64(scope: *const hp_scope, key: *const c_char, key_len: usize, value: f64) -> i32 {
+pub unsafe extern "C" fn hp_set_f64(
+    scope: *const hp_scope,
+    key: *const c_char,
+    key_len: usize,
+    value: f64,
+) -> i32 {
     // SAFETY: the caller's promises are passed on.
     unsafe { set(scope, key, key_len, || Ok(Value::Float(value))) }
 }
@@ -642,7 +719,11 @@ pub unsafe extern "C" fn hp_set_str(
     value_len: usize,
 ) -> i32 {
     // SAFETY: the caller's promises are passed on.
-    unsafe { set(scope, key, key_len, || Ok(Value::Str(text(value, value_len, "value")?.into()))) }
+    unsafe {
+        set(scope, key, key_len, || {
+            Ok(Value::Str(text(value, value_len, "value")?.into()))
+        })
+    }
 }
 
 /// Set `key` to a host object. The library never reads `object`; it calls `release(object)`
@@ -663,10 +744,14 @@ pub unsafe extern "C" fn hp_set_host(
     boundary(|| {
         // SAFETY: the caller's promises are passed on.
         let key = unsafe { text(key, key_len, "key") }?;
-        checked_hash(key)?;
-        let host = Value::Host(HostObject::new(object, release).into());
+        let host = std::sync::Arc::new(HostObject::new(object, release));
         // SAFETY: as above.
-        unsafe { scope_of(scope) }.set(key, host)
+        let stored = unsafe { scope_of(scope) }.set(key, Value::Host(host.clone()));
+        if stored.is_err() {
+            // Not stored: the object stays the caller's, as documented.
+            host.disarm();
+        }
+        stored
     })
 }
 
@@ -677,7 +762,11 @@ pub unsafe extern "C" fn hp_set_host(
 /// # Safety
 /// As `hp_set_null`, with `definition` of `len` readable bytes.
 #[no_mangle]
-pub unsafe extern "C" fn hp_set_parsed(scope: *const hp_scope, definition: *const c_char, len: usize) -> i32 {
+pub unsafe extern "C" fn hp_set_parsed(
+    scope: *const hp_scope,
+    definition: *const c_char,
+    len: usize,
+) -> i32 {
     boundary(|| {
         // SAFETY: the caller's promises are passed on.
         let (key, value) = parse_definition(unsafe { text(definition, len, "definition") }?)?;
@@ -702,7 +791,12 @@ pub unsafe extern "C" fn hp_set_source(
 ) -> i32 {
     boundary(|| {
         // SAFETY: the caller's promises are passed on.
-        let (key, source) = unsafe { (text(key, key_len, "key")?, text(source, source_len, "source")?) };
+        let (key, source) = unsafe {
+            (
+                text(key, key_len, "key")?,
+                text(source, source_len, "source")?,
+            )
+        };
         // SAFETY: as above.
         unsafe { scope_of(scope) }.set_source(key, Some(source))
     })
@@ -718,7 +812,12 @@ pub unsafe extern "C" fn hp_set_source(
 /// # Safety
 /// `key` must point to `key_len` readable bytes; `scope` NULL or live; `out` writable.
 #[no_mangle]
-pub unsafe extern "C" fn hp_get(scope: *const hp_scope, key: *const c_char, key_len: usize, out: *mut hp_value) -> i32 {
+pub unsafe extern "C" fn hp_get(
+    scope: *const hp_scope,
+    key: *const c_char,
+    key_len: usize,
+    out: *mut hp_value,
+) -> i32 {
     // SAFETY: the caller's promises are passed on.
     unsafe { get_with(scope, key, key_len, out, |_, v| Ok(value_out(v))) }
 }
@@ -750,7 +849,12 @@ unsafe fn get_with<T: OutValue>(
 /// # Safety
 /// As `hp_get`.
 #[no_mangle]
-pub unsafe extern "C" fn hp_get_bool(scope: *const hp_scope, key: *const c_char, key_len: usize, out: *mut bool) -> i32 {
+pub unsafe extern "C" fn hp_get_bool(
+    scope: *const hp_scope,
+    key: *const c_char,
+    key_len: usize,
+    out: *mut bool,
+) -> i32 {
     // SAFETY: the caller's promises are passed on.
     unsafe { get_with(scope, key, key_len, out, |_, v| convert::to_bool(v)) }
 }
@@ -761,7 +865,12 @@ pub unsafe extern "C" fn hp_get_bool(scope: *const hp_scope, key: *const c_char,
 /// # Safety
 /// As `hp_get`.
 #[no_mangle]
-pub unsafe extern "C" fn hp_get_i64(scope: *const hp_scope, key: *const c_char, key_len: usize, out: *mut i64) -> i32 {
+pub unsafe extern "C" fn hp_get_i64(
+    scope: *const hp_scope,
+    key: *const c_char,
+    key_len: usize,
+    out: *mut i64,
+) -> i32 {
     // SAFETY: the caller's promises are passed on.
     unsafe { get_with(scope, key, key_len, out, |_, v| convert::to_i64(v)) }
 }
@@ -771,7 +880,12 @@ pub unsafe extern "C" fn hp_get_i64(scope: *const hp_scope, key: *const c_char, 
 /// # Safety
 /// As `hp_get`.
 #[no_mangle]
-pub unsafe extern "C" fn hp_get_f64(scope: *const hp_scope, key: *const c_char, key_len: usize, out: *mut f64) -> i32 {
+pub unsafe extern "C" fn hp_get_f64(
+    scope: *const hp_scope,
+    key: *const c_char,
+    key_len: usize,
+    out: *mut f64,
+) -> i32 {
     // SAFETY: the caller's promises are passed on.
     unsafe { get_with(scope, key, key_len, out, |_, v| convert::to_f64(v)) }
 }
@@ -782,9 +896,18 @@ pub unsafe extern "C" fn hp_get_f64(scope: *const hp_scope, key: *const c_char, 
 /// # Safety
 /// As `hp_get`.
 #[no_mangle]
-pub unsafe extern "C" fn hp_get_str(scope: *const hp_scope, key: *const c_char, key_len: usize, out: *mut hp_string) -> i32 {
+pub unsafe extern "C" fn hp_get_str(
+    scope: *const hp_scope,
+    key: *const c_char,
+    key_len: usize,
+    out: *mut hp_string,
+) -> i32 {
     // SAFETY: the caller's promises are passed on.
-    unsafe { get_with(scope, key, key_len, out, |_, v| convert::to_str(v).map(owned_string)) }
+    unsafe {
+        get_with(scope, key, key_len, out, |_, v| {
+            convert::to_str(v).map(owned_string)
+        })
+    }
 }
 
 /// The provenance label of `key` as seen from `scope`, copied into `*out` (empty when none was
@@ -793,7 +916,12 @@ pub unsafe extern "C" fn hp_get_str(scope: *const hp_scope, key: *const c_char, 
 /// # Safety
 /// As `hp_get`.
 #[no_mangle]
-pub unsafe extern "C" fn hp_get_source(scope: *const hp_scope, key: *const c_char, key_len: usize, out: *mut hp_string) -> i32 {
+pub unsafe extern "C" fn hp_get_source(
+    scope: *const hp_scope,
+    key: *const c_char,
+    key_len: usize,
+    out: *mut hp_string,
+) -> i32 {
     boundary(|| {
         // SAFETY: the caller's promises are passed on.
         let key = unsafe { text(key, key_len, "key") }?;
@@ -813,15 +941,43 @@ pub unsafe extern "C" fn hp_get_source(scope: *const hp_scope, key: *const c_cha
 /// # Safety
 /// `out` must be NULL or writable.
 unsafe fn by_hash<T: OutValue>(hash: u64, out: *mut T, convert: fn(&Value) -> Result<T>) -> i32 {
-    let mut missing = false;
-    let status = boundary(|| {
-        match read_current(hash, |e| convert(&e.value).map_err(|err| err.with_key(&e.key))) {
-            // SAFETY: the caller's promise is passed on.
-            Some(value) => unsafe { put(out, value?) },
-            None => {
-                missing = true;
-                Ok(())
+    // The hot path: a valid cache slot holding a value of the wanted type, or "missing".
+    match cache::hit(hash) {
+        Some(Cached::Missing) => {
+            record_hash_not_found(hash);
+            return HP_NOT_FOUND;
+        }
+        Some(cached) if !out.is_null() => {
+            if let Some(value) = T::from_cached(cached) {
+                // SAFETY: non-NULL, and the caller promises `out` is writable.
+                unsafe { out.write(value) };
+                return HP_OK;
             }
+        }
+        _ => {}
+    }
+    // SAFETY: the caller's promise is passed on.
+    unsafe { by_hash_slow(hash, out, convert) }
+}
+
+/// Everything but a cache hit, out of line so the hit path stays a few instructions.
+///
+/// # Safety
+/// `out` must be NULL or writable.
+#[cold]
+#[inline(never)]
+unsafe fn by_hash_slow<T: OutValue>(
+    hash: u64,
+    out: *mut T,
+    convert: fn(&Value) -> Result<T>,
+) -> i32 {
+    let mut missing = false;
+    let status = boundary(|| match read_current_value(hash) {
+        // SAFETY: the caller's promise is passed on.
+        Some(value) => unsafe { put(out, convert(&value).map_err(|err| with_key_of(hash, err))?) },
+        None => {
+            missing = true;
+            Ok(())
         }
     });
     if missing {
@@ -829,6 +985,15 @@ unsafe fn by_hash<T: OutValue>(hash: u64, out: *mut T, convert: fn(&Value) -> Re
         return HP_NOT_FOUND;
     }
     status
+}
+
+/// Name the key of a failed read by hash (the cold path: look its text up).
+#[cold]
+fn with_key_of(hash: u64, err: Error) -> Error {
+    match read_current(hash, |e| e.key.clone()) {
+        Some(key) => err.with_key(&key),
+        None => err,
+    }
 }
 
 /// Read the key whose hash is `hash` (see `hp_hash`) from the calling thread's current scope,
@@ -877,16 +1042,32 @@ pub unsafe extern "C" fn hp_get_str_by_hash(hash: u64, out: *mut hp_string) -> i
 /// Read by hash with a default. A missing key is the common case of a default and costs no
 /// more than the probe (no error is recorded); a value that cannot convert also gives the
 /// default, with the reason in `hp_last_error()`.
-fn by_hash_or<T: Copy>(hash: u64, default_value: T, convert: fn(&Value) -> Result<T>) -> T {
-    boundary_or(default_value, || {
-        match read_current(hash, |e| convert(&e.value).map_err(|err| err.with_key(&e.key))) {
-            None => default_value,
-            Some(Ok(value)) => value,
-            Some(Err(err)) => {
-                record_error(err.to_string());
-                default_value
+fn by_hash_or<T: Copy + OutValue>(
+    hash: u64,
+    default_value: T,
+    convert: fn(&Value) -> Result<T>,
+) -> T {
+    match cache::hit(hash) {
+        Some(Cached::Missing) => return default_value,
+        Some(cached) => {
+            if let Some(value) = T::from_cached(cached) {
+                return value;
             }
         }
+        None => {}
+    }
+    by_hash_or_slow(hash, default_value, convert)
+}
+
+#[cold]
+#[inline(never)]
+fn by_hash_or_slow<T: Copy>(hash: u64, default_value: T, convert: fn(&Value) -> Result<T>) -> T {
+    boundary_or(default_value, || match read_current_value(hash) {
+        None => default_value,
+        Some(value) => convert(&value).unwrap_or_else(|err| {
+            record_error(with_key_of(hash, err).to_string());
+            default_value
+        }),
     })
 }
 
@@ -930,7 +1111,11 @@ pub unsafe extern "C" fn hp_convert(value: *const hp_value, kind: i32, out: *mut
             HP_KIND_INT => Value::Int(convert::to_i64(&value)?),
             HP_KIND_FLOAT => Value::Float(convert::to_f64(&value)?),
             HP_KIND_STR => Value::Str(convert::to_str(&value)?.into()),
-            other => return Err(Error::InvalidArgument(format!("cannot convert to kind {other}"))),
+            other => {
+                return Err(Error::InvalidArgument(format!(
+                    "cannot convert to kind {other}"
+                )))
+            }
         };
         // SAFETY: the caller's promise is passed on.
         unsafe { put(out, value_out(&converted)) }
@@ -944,7 +1129,11 @@ pub unsafe extern "C" fn hp_convert(value: *const hp_value, kind: i32, out: *mut
 /// # Safety
 /// `text` must point to `len` readable bytes; `out` must be writable.
 #[no_mangle]
-pub unsafe extern "C" fn hp_parse_value(text: *const c_char, len: usize, out: *mut hp_value) -> i32 {
+pub unsafe extern "C" fn hp_parse_value(
+    text: *const c_char,
+    len: usize,
+    out: *mut hp_value,
+) -> i32 {
     boundary(|| {
         // SAFETY: the caller's promises are passed on.
         let value = convert::parse_value(unsafe { self::text(text, len, "text") }?);
@@ -976,7 +1165,13 @@ pub unsafe extern "C" fn hp_string_free(string: hp_string) {
 pub unsafe extern "C" fn hp_value_clear(value: *mut hp_value) {
     // SAFETY: the caller promises NULL or a value filled by the library.
     if let Some(value) = unsafe { value.as_mut() } {
-        let string = std::mem::replace(&mut value.string, hp_string { ptr: std::ptr::null_mut(), len: 0 });
+        let string = std::mem::replace(
+            &mut value.string,
+            hp_string {
+                ptr: std::ptr::null_mut(),
+                len: 0,
+            },
+        );
         // SAFETY: the string was made by `owned_string`.
         unsafe { hp_string_free(string) };
         value.kind = HP_KIND_NULL;

@@ -71,7 +71,15 @@ mod tests {
 
     #[test]
     fn accepts_the_documented_set() {
-        for key in ["a", "a.b", "Train.LR", "a-b.c_d", "_0", "über.größe", "12345"] {
+        for key in [
+            "a",
+            "a.b",
+            "Train.LR",
+            "a-b.c_d",
+            "_0",
+            "über.größe",
+            "12345",
+        ] {
             assert_eq!(validate_key(key), Ok(()), "{key}");
         }
     }

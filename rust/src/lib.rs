@@ -23,6 +23,7 @@
 //! assert_eq!(lr(), 0.001);
 //! ```
 
+mod cache;
 mod convert;
 mod error;
 pub mod ffi;
@@ -38,7 +39,7 @@ pub use error::{Error, Result};
 pub use hash::{hash_bytes, hash_key, SEED};
 pub use key::{validate_key, KeyError, MAX_KEY_LEN};
 pub use param::{frozen, get_param, parse_definition, Param, ParamScope, ScopeGuard};
-pub use scope::{checked_hash, read_current, Entry, Scope};
+pub use scope::{checked_hash, read_current, read_current_value, Entry, Scope};
 pub use value::{live_host_objects, HostObject, Value};
 
 // The Rust examples of the README are compiled and run as doctests.

@@ -4,7 +4,7 @@ use std::marker::PhantomData;
 
 use crate::convert::{parse_value, to_bool, to_f64, to_i64, to_str};
 use crate::error::{Error, Result};
-use crate::scope::{read_current, Scope};
+use crate::scope::{read_current_value, Scope};
 use crate::value::Value;
 
 pub use crate::scope::frozen;
@@ -80,7 +80,7 @@ impl Param for &str {
 /// type is a bug in the configuration, never silently replaced: this panics with the key,
 /// the value and the wanted type. Use [`Scope::get`] to handle that case yourself.
 pub fn get_param<D: Param>(hash: u64, key: &str, default: D) -> D::Output {
-    match read_current(hash, |entry| D::convert(&entry.value)) {
+    match read_current_value(hash).map(|value| D::convert(&value)) {
         None => default.into_output(),
         Some(Ok(value)) => value,
         Some(Err(err)) => panic!("{}", err.with_key(key)),
@@ -97,7 +97,9 @@ pub fn get_param<D: Param>(hash: u64, key: &str, default: D) -> D::Output {
 /// ```
 pub fn parse_definition(text: &str) -> Result<(String, Value)> {
     let (key, value) = text.split_once('=').ok_or_else(|| {
-        Error::InvalidArgument(format!("definition {text:?} has no '=': expected key=value"))
+        Error::InvalidArgument(format!(
+            "definition {text:?} has no '=': expected key=value"
+        ))
     })?;
     let key = key.trim();
     crate::scope::checked_hash(key)?;
@@ -181,7 +183,10 @@ impl ScopeGuard {
     pub fn enter_new() -> ScopeGuard {
         let scope = Scope::child_of_current();
         scope.enter();
-        ScopeGuard { scope, _not_send: PhantomData }
+        ScopeGuard {
+            scope,
+            _not_send: PhantomData,
+        }
     }
 
     /// The guarded scope.

@@ -12,12 +12,13 @@
 //! atomic swap; the baseline is read live, so every thread sees it for keys its own scopes do
 //! not set.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
+use crate::cache;
 use crate::error::{Error, Result};
 use crate::hash::hash_key;
 use crate::key::validate_key;
@@ -128,11 +129,18 @@ impl Scope {
     pub fn get(&self, key: &str) -> Result<Entry> {
         let hash = checked_hash(key)?;
         self.lookup(hash, Some(key), Entry::clone)
-            .ok_or_else(|| Error::NotFound { key: key.to_owned() })
+            .ok_or_else(|| Error::NotFound {
+                key: key.to_owned(),
+            })
     }
 
     /// Read by precomputed hash and apply `f` to the entry found, without cloning it.
-    pub fn lookup<R>(&self, hash: u64, key: Option<&str>, f: impl FnOnce(&Entry) -> R) -> Option<R> {
+    pub fn lookup<R>(
+        &self,
+        hash: u64,
+        key: Option<&str>,
+        f: impl FnOnce(&Entry) -> R,
+    ) -> Option<R> {
         let matches = |e: &Entry| key.map_or(true, |k| &*e.key == k);
         let mut node = &*self.0;
         loop {
@@ -158,15 +166,23 @@ impl Scope {
     /// Write a key with a provenance label.
     pub fn set_entry(&self, key: &str, value: Value, source: Option<&str>) -> Result<()> {
         let hash = checked_hash(key)?;
-        let entry = Entry { key: key.into(), value, source: source.map(Into::into) };
+        let entry = Entry {
+            key: key.into(),
+            value,
+            source: source.map(Into::into),
+        };
         let replaced = {
             let mut map = write(&self.0.entries);
             if let Some(existing) = map.get(&hash).filter(|e| *e.key != *key) {
-                return Err(Error::KeyCollision { key: key.into(), existing: existing.key.to_string() });
+                return Err(Error::KeyCollision {
+                    key: key.into(),
+                    existing: existing.key.to_string(),
+                });
             }
             map.insert(hash, entry)
         };
         self.0.generation.fetch_add(1, Ordering::Release);
+        cache::note_write();
         // Dropped here, outside the lock: a host release callback may call back into us.
         drop(replaced);
         Ok(())
@@ -182,7 +198,9 @@ impl Scope {
                 entry.source = source.map(Into::into);
                 Ok(())
             }
-            None => Err(Error::NotFound { key: key.to_owned() }),
+            None => Err(Error::NotFound {
+                key: key.to_owned(),
+            }),
         }
     }
 
@@ -190,6 +208,7 @@ impl Scope {
     pub fn clear(&self) {
         let removed = std::mem::take(&mut *write(&self.0.entries));
         self.0.generation.fetch_add(1, Ordering::Release);
+        cache::note_write();
         drop(removed);
     }
 
@@ -214,12 +233,14 @@ impl Scope {
     /// Make this scope the calling thread's current scope, until [`Scope::exit`].
     pub fn enter(&self) {
         with_thread(|t| t.stack.push(self.clone()));
+        cache::bump_version();
     }
 
     /// Leave this scope. It must be the calling thread's current scope, entered on this thread;
     /// otherwise nothing changes and the error says what is current.
     pub fn exit(&self) -> Result<()> {
-        let popped = with_thread(|t| match t.stack.last() {
+        let popped = with_thread(|t| {
+            match t.stack.last() {
             Some(top) if top.same(self) => Ok(t.stack.pop()),
             Some(_) => Err(Error::ScopeOrder(format!(
                 "scope exited out of order: it is not the innermost scope of this thread \
@@ -229,7 +250,9 @@ impl Scope {
             None => Err(Error::ScopeOrder(
                 "scope exited but no scope is open on this thread (exited twice, or entered on another thread)".into(),
             )),
+        }
         })?;
+        cache::bump_version();
         drop(popped);
         Ok(())
     }
@@ -240,6 +263,7 @@ impl Scope {
     /// while natively entered scopes keep theirs.
     pub fn activate(scope: Option<&Scope>) {
         let previous = with_thread(|t| std::mem::replace(&mut t.base, scope.cloned()));
+        cache::bump_version();
         drop(previous);
     }
 
@@ -257,14 +281,21 @@ impl Scope {
 impl std::fmt::Debug for Scope {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_map()
-            .entries(self.entries().iter().map(|e| (e.key.clone(), e.value.clone())))
+            .entries(
+                self.entries()
+                    .iter()
+                    .map(|e| (e.key.clone(), e.value.clone())),
+            )
             .finish()
     }
 }
 
 /// Validate a key and hash it.
 pub fn checked_hash(key: &str) -> Result<u64> {
-    validate_key(key).map_err(|reason| Error::InvalidKey { key: key.to_owned(), reason })?;
+    validate_key(key).map_err(|reason| Error::InvalidKey {
+        key: key.to_owned(),
+        reason,
+    })?;
     Ok(hash_key(key))
 }
 
@@ -291,7 +322,10 @@ struct ThreadState {
 
 impl ThreadState {
     fn current(&self) -> &Scope {
-        self.stack.last().or(self.base.as_ref()).unwrap_or(&self.root)
+        self.stack
+            .last()
+            .or(self.base.as_ref())
+            .unwrap_or(&self.root)
     }
 }
 
@@ -304,10 +338,19 @@ fn with_thread<R>(f: impl FnOnce(&mut ThreadState) -> R) -> R {
     THREAD.with(|t| f(&mut t.borrow_mut()))
 }
 
-/// Fast read of the calling thread's current scope by precomputed hash.
+/// Read the calling thread's current scope by precomputed hash and apply `f` to the entry.
 pub fn read_current<R>(hash: u64, f: impl FnOnce(&Entry) -> R) -> Option<R> {
     sync_host();
     THREAD.with(|t| t.borrow().current().lookup(hash, None, f))
+}
+
+/// The value of a key of the calling thread's current scope, by precomputed hash, through
+/// the per-thread read cache: the fast path of compiled-in keys.
+#[inline]
+pub fn read_current_value(hash: u64) -> Option<Value> {
+    cache::read(hash, || {
+        THREAD.with(|t| t.borrow().current().lookup(hash, None, |e| e.value.clone()))
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -323,10 +366,6 @@ pub type SyncFn = unsafe extern "C" fn();
 
 static HOST_SYNC: AtomicUsize = AtomicUsize::new(0);
 
-thread_local! {
-    static HOST_STALE: Cell<bool> = const { Cell::new(false) };
-}
-
 /// Register (or, with `None`, remove) the host's sync callback.
 pub fn set_host_sync(callback: Option<SyncFn>) {
     HOST_SYNC.store(callback.map_or(0, |f| f as usize), Ordering::Release);
@@ -334,19 +373,19 @@ pub fn set_host_sync(callback: Option<SyncFn>) {
 
 /// The calling thread's stale flag, for the host to raise with a plain store.
 pub fn host_stale_flag() -> *mut bool {
-    HOST_STALE.with(|flag| flag.as_ptr())
+    cache::CACHE.with(|c| c.stale.as_ptr())
 }
 
 #[inline]
 fn sync_host() {
-    if HOST_STALE.with(Cell::get) {
+    if cache::CACHE.with(|c| c.stale.get()) {
         run_host_sync();
     }
 }
 
 #[cold]
-fn run_host_sync() {
-    HOST_STALE.with(|flag| flag.set(false));
+pub(crate) fn run_host_sync() {
+    cache::CACHE.with(|c| c.stale.set(false));
     let callback = HOST_SYNC.load(Ordering::Acquire);
     if callback != 0 {
         // SAFETY: the only non-zero values stored are `SyncFn` pointers (see `set_host_sync`).
@@ -393,6 +432,7 @@ pub fn frozen() {
         let mut slot = BASELINE.write().unwrap_or_else(|e| e.into_inner());
         let old = slot.replace(Arc::new(map));
         BASELINE_GENERATION.fetch_add(1, Ordering::AcqRel);
+        cache::note_write();
         old
     };
     drop(old);

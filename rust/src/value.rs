@@ -68,6 +68,8 @@ static RELEASE_ENABLED: AtomicBool = AtomicBool::new(true);
 pub struct HostObject {
     pointer: *mut c_void,
     release: Option<ReleaseFn>,
+    /// Cleared when the object goes back to its owner unstored (a write that failed).
+    armed: AtomicBool,
 }
 
 // SAFETY: the engine never dereferences `pointer`; it only hands it back to the host, whose
@@ -79,7 +81,16 @@ unsafe impl Sync for HostObject {}
 impl HostObject {
     pub fn new(pointer: *mut c_void, release: Option<ReleaseFn>) -> Self {
         LIVE_HOST_OBJECTS.fetch_add(1, Ordering::Relaxed);
-        HostObject { pointer, release }
+        HostObject {
+            pointer,
+            release,
+            armed: AtomicBool::new(true),
+        }
+    }
+
+    /// Give the object back to its owner: dropping it will not call the release callback.
+    pub fn disarm(&self) {
+        self.armed.store(false, Ordering::Release);
     }
 
     pub fn pointer(&self) -> *mut c_void {
@@ -91,7 +102,7 @@ impl Drop for HostObject {
     fn drop(&mut self) {
         LIVE_HOST_OBJECTS.fetch_sub(1, Ordering::Relaxed);
         if let Some(release) = self.release {
-            if RELEASE_ENABLED.load(Ordering::Acquire) {
+            if self.armed.load(Ordering::Acquire) && RELEASE_ENABLED.load(Ordering::Acquire) {
                 // SAFETY: the host gave us this callback with this pointer and promised that
                 // calling it once, from any thread, is correct.
                 unsafe { release(self.pointer) }

@@ -8,7 +8,15 @@ use std::process::{Command, Output};
 fn run_example(name: &str, args: &[&str]) -> Output {
     Command::new(env!("CARGO"))
         .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(["run", "--quiet", "-p", "hyperparameter", "--example", name, "--"])
+        .args([
+            "run",
+            "--quiet",
+            "-p",
+            "hyperparameter",
+            "--example",
+            name,
+            "--",
+        ])
         .args(args)
         .env("RUST_BACKTRACE", "0")
         .output()
@@ -32,7 +40,12 @@ fn show(output: &Output) -> String {
 fn define_reads_values_from_the_command_line() {
     let output = run_example("define", &["-D", "example.a=5"]);
     assert!(output.status.success(), "{}", show(&output));
-    assert_eq!(text(&output.stdout), "example.a=5, example.b=1\n", "{}", show(&output));
+    assert_eq!(
+        text(&output.stdout),
+        "example.a=5, example.b=1\n",
+        "{}",
+        show(&output)
+    );
 
     let output = run_example("define", &[]);
     assert!(output.status.success(), "{}", show(&output));
@@ -40,7 +53,14 @@ fn define_reads_values_from_the_command_line() {
 
     let output = run_example(
         "define",
-        &["--define", "example.a=5", "-D", "example.b=2", "-D", "example.a=7"],
+        &[
+            "--define",
+            "example.a=5",
+            "-D",
+            "example.b=2",
+            "-D",
+            "example.a=7",
+        ],
     );
     assert!(output.status.success(), "{}", show(&output));
     assert_eq!(
@@ -53,7 +73,12 @@ fn define_reads_values_from_the_command_line() {
 #[test]
 fn define_refuses_a_bad_definition_clearly() {
     let output = run_example("define", &["-D", "example.a"]);
-    assert_eq!(output.status.code(), Some(2), "a usage error: {}", show(&output));
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "a usage error: {}",
+        show(&output)
+    );
     assert!(output.stdout.is_empty(), "{}", show(&output));
     let stderr = text(&output.stderr);
     assert!(

@@ -38,7 +38,10 @@ fn header_declares_the_abi() {
         "const char *hp_last_error(void);",
         "typedef struct hp_scope hp_scope;",
     ] {
-        assert!(GENERATED.contains(needle), "generated header lacks {needle:?}");
+        assert!(
+            GENERATED.contains(needle),
+            "generated header lacks {needle:?}"
+        );
     }
     assert_eq!(
         GENERATED.matches("#define HP_ABI_VERSION ").count(),

@@ -62,7 +62,11 @@ fn nested_scopes_shadow_and_roll_back_completely() {
 
     outer.exit().unwrap();
     for key in ["nest.a", "nest.b", "nest.c"] {
-        assert_eq!(current_int(key), None, "{key} must be gone after the outer exit");
+        assert_eq!(
+            current_int(key),
+            None,
+            "{key} must be gone after the outer exit"
+        );
     }
     assert_eq!(Scope::depth(), depth);
 }
@@ -76,10 +80,16 @@ fn writes_go_only_to_the_innermost_scope() {
     inner.enter();
 
     // Writing to the current scope, as a front end does for `ps.x = ...`.
-    Scope::current().set("inner.only.x", Value::Int(99)).unwrap();
+    Scope::current()
+        .set("inner.only.x", Value::Int(99))
+        .unwrap();
     Scope::current().set("inner.only.y", Value::Int(5)).unwrap();
     assert!(Scope::current().same(&inner));
-    assert_eq!(int(&outer, "inner.only.x"), Some(1), "the parent keeps its own value");
+    assert_eq!(
+        int(&outer, "inner.only.x"),
+        Some(1),
+        "the parent keeps its own value"
+    );
     assert_eq!(
         int(&outer, "inner.only.y"),
         None,
@@ -101,7 +111,11 @@ fn explicit_handles_child_empty_and_root() {
     let child = parent.child();
     assert_eq!(int(&child, "handle.p"), Some(1), "a child sees its parent");
     child.set("handle.c", Value::Int(2)).unwrap();
-    assert_eq!(int(&parent, "handle.c"), None, "a parent never sees its child");
+    assert_eq!(
+        int(&parent, "handle.c"),
+        None,
+        "a parent never sees its child"
+    );
     parent.set("handle.late", Value::Int(3)).unwrap();
     assert_eq!(
         int(&child, "handle.late"),
@@ -248,7 +262,11 @@ fn invalid_keys_are_errors_on_get_and_set() {
         })
     ));
     assert!(scope.entries().is_empty(), "a refused write stores nothing");
-    assert_eq!(scope.generation().load(Ordering::Acquire), 0, "nor counts as a write");
+    assert_eq!(
+        scope.generation().load(Ordering::Acquire),
+        0,
+        "nor counts as a write"
+    );
 
     // The message names the key and the rule.
     let message = scope.get("a..b").unwrap_err().to_string();
@@ -257,7 +275,9 @@ fn invalid_keys_are_errors_on_get_and_set() {
         "{message}"
     );
     // Missing is NotFound, which is different from invalid.
-    assert!(matches!(scope.get("valid.but.missing"), Err(Error::NotFound { key }) if key == "valid.but.missing"));
+    assert!(
+        matches!(scope.get("valid.but.missing"), Err(Error::NotFound { key }) if key == "valid.but.missing")
+    );
 }
 
 #[test]
@@ -271,7 +291,10 @@ fn a_hash_match_with_other_key_text_is_not_a_hit() {
         scope.lookup(hash, Some("collide.a"), |e| e.key.to_string()),
         Some("collide.a".into())
     );
-    assert_eq!(scope.lookup(hash, Some("collide.b"), |e| e.key.to_string()), None);
+    assert_eq!(
+        scope.lookup(hash, Some("collide.b"), |e| e.key.to_string()),
+        None
+    );
     assert_eq!(
         scope.lookup(hash, None, |e| e.key.to_string()),
         Some("collide.a".into())
@@ -293,7 +316,11 @@ fn entries_list_everything_visible_inner_first_sorted() {
     let entries = child.entries();
     let keys: Vec<&str> = entries.iter().map(|e| &*e.key).collect();
     assert_eq!(keys, ["list.a", "list.b", "list.c"]);
-    assert_eq!(to_i64(&entries[1].value).unwrap(), 2, "the child's value wins");
+    assert_eq!(
+        to_i64(&entries[1].value).unwrap(),
+        2,
+        "the child's value wins"
+    );
     assert_eq!(to_str(&entries[2].value).unwrap(), "three");
     let parent_keys: Vec<String> = parent.entries().iter().map(|e| e.key.to_string()).collect();
     assert_eq!(parent_keys, ["list.a", "list.b"]);
@@ -360,7 +387,9 @@ fn provenance_is_kept_and_replaced_with_the_value() {
     );
 
     // ParamScope labels parsed definitions "-D" and values added in code not at all.
-    let params = ParamScope::parse(&["prov.d=1"]).unwrap().with("prov.code", 2i64);
+    let params = ParamScope::parse(&["prov.d=1"])
+        .unwrap()
+        .with("prov.code", 2i64);
     let target = Scope::empty();
     params.apply_to(&target).unwrap();
     assert_eq!(target.get("prov.d").unwrap().source.as_deref(), Some("-D"));
@@ -386,7 +415,10 @@ fn set_source_through_the_c_abi_does_not_copy_inherited_values() {
         )
     };
     child.exit().unwrap();
-    assert_eq!(status, HP_NOT_FOUND, "the child does not hold the key itself");
+    assert_eq!(
+        status, HP_NOT_FOUND,
+        "the child does not hold the key itself"
+    );
     assert!(child.entries().iter().all(|e| e.source.is_none()));
     parent.set("prov.abi", Value::Int(2)).unwrap();
     assert_eq!(
@@ -417,7 +449,10 @@ fn definitions_parse_into_typed_values() {
     assert!(matches!(value("def.bool"), Value::Bool(true)));
     assert!(matches!(value("def.str"), Value::Str(s) if &*s == "adam"));
     assert!(matches!(value("def.null"), Value::Null));
-    assert!(matches!(value("def.spaced"), Value::Int(3)), "the key is trimmed");
+    assert!(
+        matches!(value("def.spaced"), Value::Int(3)),
+        "the key is trimmed"
+    );
     assert!(
         matches!(value("def.eq"), Value::Str(s) if &*s == "a=b"),
         "split at the first '='"
@@ -466,7 +501,10 @@ fn param_scope_from_a_vec_of_strings() {
     let guard = ScopeGuard::enter_new();
     guard.apply(&ParamScope::from(&good));
     assert_eq!(current_int("from.a"), Some(1));
-    assert_eq!(to_str(&Scope::current().get("from.b").unwrap().value).unwrap(), "two");
+    assert_eq!(
+        to_str(&Scope::current().get("from.b").unwrap().value).unwrap(),
+        "two"
+    );
     drop(guard);
     assert_eq!(current_int("from.a"), None);
 
@@ -503,7 +541,10 @@ fn get_param_converts_by_the_default_type() {
     guard.set("conv.empty", "");
     let get = |key: &str| hash_key(key);
     assert_eq!(get_param(get("conv.int_text"), "conv.int_text", 0i64), 64);
-    assert_eq!(get_param(get("conv.int_text"), "conv.int_text", 0i32), 64i32);
+    assert_eq!(
+        get_param(get("conv.int_text"), "conv.int_text", 0i32),
+        64i32
+    );
     assert_eq!(get_param(get("conv.int_text"), "conv.int_text", 0u8), 64u8);
     assert_eq!(get_param(get("conv.exp_text"), "conv.exp_text", 0i64), 1000);
     assert!(get_param(get("conv.bool_word"), "conv.bool_word", false));
@@ -513,13 +554,20 @@ fn get_param_converts_by_the_default_type() {
     assert_eq!(get_param(get("conv.float"), "conv.float", 0.0f32), 0.5f32);
     assert_eq!(get_param(get("conv.true"), "conv.true", 0i64), 1);
     // Only a missing key gives the default: false, 0 and "" are values.
-    assert!(!get_param(get("conv.false"), "conv.false", true), "false is a value");
+    assert!(
+        !get_param(get("conv.false"), "conv.false", true),
+        "false is a value"
+    );
     assert_eq!(get_param(get("conv.zero"), "conv.zero", 7i64), 0);
     assert_eq!(get_param(get("conv.empty"), "conv.empty", "default"), "");
     assert_eq!(get_param(get("conv.missing"), "conv.missing", 7i64), 7);
     assert_eq!(get_param(get("conv.missing"), "conv.missing", "d"), "d");
     drop(guard);
-    assert_eq!(get_param(get("conv.int"), "conv.int", -1i64), -1, "rolled back");
+    assert_eq!(
+        get_param(get("conv.int"), "conv.int", -1i64),
+        -1,
+        "rolled back"
+    );
 }
 
 /// A read that is expected to panic, for `catch_unwind`.
@@ -564,9 +612,24 @@ fn get_param_panics_naming_key_value_and_wanted_type() {
             "float",
         ),
         ("panic.null", Value::Null, reader("panic.null", 1i64), "int"),
-        ("panic.wide", Value::Int(1 << 40), reader("panic.wide", 0i32), "i32"),
-        ("panic.neg", Value::Int(-1), reader("panic.neg", 0u32), "u32"),
-        ("panic.huge", Value::Float(1e300), reader("panic.huge", 0.0f32), "f32"),
+        (
+            "panic.wide",
+            Value::Int(1 << 40),
+            reader("panic.wide", 0i32),
+            "i32",
+        ),
+        (
+            "panic.neg",
+            Value::Int(-1),
+            reader("panic.neg", 0u32),
+            "u32",
+        ),
+        (
+            "panic.huge",
+            Value::Float(1e300),
+            reader("panic.huge", 0.0f32),
+            "f32",
+        ),
     ];
     for (key, value, read, wanted) in cases {
         let shown = value.to_string();
@@ -595,7 +658,8 @@ fn get_param_panics_naming_key_value_and_wanted_type() {
             x
         }
     });
-    assert!(panic_text(unwound.unwrap_err()).contains("\"panic.inside\": cannot convert \"abc\" to int"));
+    assert!(panic_text(unwound.unwrap_err())
+        .contains("\"panic.inside\": cannot convert \"abc\" to int"));
     assert_eq!(Scope::depth(), depth);
     assert_eq!(current_int("panic.inside"), None);
 }
@@ -624,7 +688,11 @@ fn a_hundred_thousand_nested_scopes() {
         }
         assert_eq!(Scope::depth(), N as usize);
         assert_eq!(current_int("deep.level"), Some(N - 1000));
-        assert_eq!(current_int("deep.bottom"), Some(-1), "a read walks all 100,000 parents");
+        assert_eq!(
+            current_int("deep.bottom"),
+            Some(-1),
+            "a read walks all 100,000 parents"
+        );
         assert_eq!(Scope::current().entries().len(), 2);
         for _ in 0..N {
             Scope::current().exit().unwrap();
@@ -688,7 +756,10 @@ fn host_objects_are_released_exactly_once() {
         to_i64(&entry.value),
         Err(Error::TypeMismatch { wanted: "int", .. })
     ));
-    assert!(to_str(&entry.value).is_err(), "a host object is never converted");
+    assert!(
+        to_str(&entry.value).is_err(),
+        "a host object is never converted"
+    );
     drop(entry);
     scope.set("host.a", Value::Int(1)).unwrap();
     assert_eq!(released(), [0x10]);
@@ -700,7 +771,11 @@ fn host_objects_are_released_exactly_once() {
     assert!(matches!(child.get("host.b").unwrap().value, Value::Host(_)));
     assert_eq!(RELEASES.load(Ordering::SeqCst), 1);
     scope.exit().unwrap();
-    assert_eq!(RELEASES.load(Ordering::SeqCst), 1, "still held by the handles");
+    assert_eq!(
+        RELEASES.load(Ordering::SeqCst),
+        1,
+        "still held by the handles"
+    );
     drop(scope);
     assert_eq!(
         RELEASES.load(Ordering::SeqCst),
@@ -767,7 +842,11 @@ fn host_objects_are_released_exactly_once() {
         }
     }
     assert_eq!(released(), [0x10, 0x20, 0x30, 0x40, 0x50, 0x70]);
-    assert_eq!(RELEASES.load(Ordering::SeqCst), 6, "every object exactly once");
+    assert_eq!(
+        RELEASES.load(Ordering::SeqCst),
+        6,
+        "every object exactly once"
+    );
     assert_eq!(live_host_objects(), start);
 }
 
@@ -801,7 +880,10 @@ fn c_reads_by_hash_hit_miss_and_mismatch() {
     // A miss: HP_NOT_FOUND, the out-parameter untouched, and a message naming the hash.
     let mut out = -1i64;
     // SAFETY: as above.
-    assert_eq!(unsafe { hp_get_i64_by_hash(missing, &mut out) }, HP_NOT_FOUND);
+    assert_eq!(
+        unsafe { hp_get_i64_by_hash(missing, &mut out) },
+        HP_NOT_FOUND
+    );
     assert_eq!(out, -1);
     let message = last_error();
     assert_eq!(message, format!("parameter \"#{missing:016x}\" is not set"));
@@ -809,20 +891,29 @@ fn c_reads_by_hash_hit_miss_and_mismatch() {
 
     // A value that cannot convert: HP_TYPE_MISMATCH naming key, value and type.
     // SAFETY: as above.
-    assert_eq!(unsafe { hp_get_i64_by_hash(text, &mut out) }, HP_TYPE_MISMATCH);
+    assert_eq!(
+        unsafe { hp_get_i64_by_hash(text, &mut out) },
+        HP_TYPE_MISMATCH
+    );
     assert_eq!(
         last_error(),
         "parameter \"abi.hash.text\": cannot convert \"abc\" to int"
     );
     // The failing call after it replaces it, whichever kind it is.
     // SAFETY: as above.
-    assert_eq!(unsafe { hp_get_i64_by_hash(missing, &mut out) }, HP_NOT_FOUND);
+    assert_eq!(
+        unsafe { hp_get_i64_by_hash(missing, &mut out) },
+        HP_NOT_FOUND
+    );
     assert!(last_error().contains("is not set"), "{}", last_error());
 
     // The `_or` forms: a miss is the default and records nothing; a mismatch says why.
     assert_eq!(hp_get_i64_or(n, 0), 5);
     // SAFETY: as above.
-    assert_eq!(unsafe { hp_get_i64_by_hash(text, &mut out) }, HP_TYPE_MISMATCH);
+    assert_eq!(
+        unsafe { hp_get_i64_by_hash(text, &mut out) },
+        HP_TYPE_MISMATCH
+    );
     assert_eq!(hp_get_i64_or(missing, 7), 7);
     assert_eq!(hp_get_f64_or(missing, 0.5), 0.5);
     assert!(hp_get_bool_or(missing, true));
@@ -836,5 +927,9 @@ fn c_reads_by_hash_hit_miss_and_mismatch() {
     drop(guard);
 
     // SAFETY: as above.
-    assert_eq!(unsafe { hp_get_i64_by_hash(n, &mut out) }, HP_NOT_FOUND, "rolled back");
+    assert_eq!(
+        unsafe { hp_get_i64_by_hash(n, &mut out) },
+        HP_NOT_FOUND,
+        "rolled back"
+    );
 }

@@ -82,10 +82,16 @@ fn a_new_thread_starts_from_the_frozen_baseline_not_the_live_scope() {
     assert_eq!(seen, (Some(9), Some(2)));
     // An empty scope hides the baseline; a root scope reads it.
     assert_eq!(
-        Scope::empty().get("thr.new.k").ok().map(|e| to_i64(&e.value).unwrap()),
+        Scope::empty()
+            .get("thr.new.k")
+            .ok()
+            .map(|e| to_i64(&e.value).unwrap()),
         None
     );
-    assert_eq!(to_i64(&Scope::root().get("thr.new.k").unwrap().value).unwrap(), 2);
+    assert_eq!(
+        to_i64(&Scope::root().get("thr.new.k").unwrap().value).unwrap(),
+        2
+    );
 }
 
 #[test]
@@ -102,7 +108,9 @@ fn existing_threads_see_a_new_baseline_for_keys_they_do_not_set() {
             worker_rx.recv().unwrap();
             to_main.send((read("thr.live.own"), read("thr.live.shared"))).unwrap();
         }
-        to_main.send((read("thr.live.own"), read("thr.live.shared"))).unwrap();
+        to_main
+            .send((read("thr.live.own"), read("thr.live.shared")))
+            .unwrap();
     });
     assert_eq!(main_rx.recv().unwrap(), (Some(100), None));
 
@@ -151,7 +159,12 @@ fn frozen_publishes_atomically() {
             while !done.load(Ordering::Acquire) || last < ROUNDS - 1 {
                 // One listing reads one published baseline: x and y always come from the same one.
                 let entries = Scope::current().entries();
-                let find = |k: &str| entries.iter().find(|e| &*e.key == k).map(|e| to_i64(&e.value).unwrap());
+                let find = |k: &str| {
+                    entries
+                        .iter()
+                        .find(|e| &*e.key == k)
+                        .map(|e| to_i64(&e.value).unwrap())
+                };
                 let (x, y) = (find("thr.atomic.x"), find("thr.atomic.y"));
                 assert_eq!(x, y, "a reader saw half of a publication");
                 if let Some(x) = x {
@@ -177,7 +190,10 @@ fn frozen_publishes_atomically() {
     });
     publisher.join().unwrap();
     let observed = reader.join().unwrap();
-    assert!(observed >= 1, "the reader must have seen at least one publication");
+    assert!(
+        observed >= 1,
+        "the reader must have seen at least one publication"
+    );
 }
 
 #[test]
@@ -241,7 +257,11 @@ fn exit_on_another_thread_is_refused() {
     assert!(matches!(plain, Err(Error::ScopeOrder(_))), "{plain:?}");
     assert!(matches!(nested, Err(Error::ScopeOrder(_))), "{nested:?}");
 
-    assert_eq!(Scope::depth(), depth + 1, "the entering thread's stack is unchanged");
+    assert_eq!(
+        Scope::depth(),
+        depth + 1,
+        "the entering thread's stack is unchanged"
+    );
     assert!(Scope::current().same(&scope));
     assert_eq!(read("thr.exit.k"), Some(1));
     scope.exit().unwrap();
@@ -267,7 +287,10 @@ fn a_handle_reads_the_same_scope_from_any_thread() {
         (3, None),
         "the handle reads, the other thread's current scope does not"
     );
-    assert_eq!(to_i64(&scope.get("thr.handle.from_thread").unwrap().value).unwrap(), 4);
+    assert_eq!(
+        to_i64(&scope.get("thr.handle.from_thread").unwrap().value).unwrap(),
+        4
+    );
 }
 
 #[test]
@@ -288,10 +311,18 @@ fn an_activated_scope_is_current_beneath_entered_scopes() {
 
         let native = Scope::child_of_current();
         native.enter();
-        assert_eq!(read("thr.task.k"), Some(2), "a native scope entered now sits on task b");
+        assert_eq!(
+            read("thr.task.k"),
+            Some(2),
+            "a native scope entered now sits on task b"
+        );
         native.set("thr.task.k", Value::Int(3)).unwrap();
         Scope::activate(Some(&task_a));
-        assert_eq!(read("thr.task.k"), Some(3), "the entered scope stays on top");
+        assert_eq!(
+            read("thr.task.k"),
+            Some(3),
+            "the entered scope stays on top"
+        );
         native.exit().unwrap();
         assert_eq!(read("thr.task.k"), Some(1));
 

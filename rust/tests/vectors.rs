@@ -17,7 +17,11 @@ fn every_vector_matches_at_run_time() {
     assert_eq!(file["seed"].as_u64(), Some(SEED));
     assert_eq!(SEED, 42, "the seed of the original library");
     let list = file["vectors"].as_array().expect("a \"vectors\" array");
-    assert!(list.len() >= 20, "the vector file lost entries: {}", list.len());
+    assert!(
+        list.len() >= 20,
+        "the vector file lost entries: {}",
+        list.len()
+    );
     let mut mismatches = Vec::new();
     for vector in list {
         let key = vector["key"].as_str().expect("key");
@@ -30,10 +34,17 @@ fn every_vector_matches_at_run_time() {
             "utf8_len of {key:?}"
         );
         if hash_key(key) != expected || hash_bytes(key.as_bytes()) != expected {
-            mismatches.push(format!("{key:?}: engine {} != vector {expected}", hash_key(key)));
+            mismatches.push(format!(
+                "{key:?}: engine {} != vector {expected}",
+                hash_key(key)
+            ));
         }
     }
-    assert!(mismatches.is_empty(), "hash mismatches:\n{}", mismatches.join("\n"));
+    assert!(
+        mismatches.is_empty(),
+        "hash mismatches:\n{}",
+        mismatches.join("\n")
+    );
 }
 
 #[test]
@@ -94,8 +105,13 @@ fn the_c_abi_hashes_the_same() {
         let key = vector["key"].as_str().unwrap();
         let mut out = 0u64;
         // SAFETY: `key` is `key.len()` readable bytes (non-NULL even when empty); `out` is a local.
-        let status = unsafe { hyperparameter::ffi::hp_hash(key.as_ptr().cast(), key.len(), &mut out) };
+        let status =
+            unsafe { hyperparameter::ffi::hp_hash(key.as_ptr().cast(), key.len(), &mut out) };
         assert_eq!(status, hyperparameter::ffi::HP_OK);
-        assert_eq!(out, vector["xxh64_seed42"].as_u64().unwrap(), "hp_hash({key:?})");
+        assert_eq!(
+            out,
+            vector["xxh64_seed42"].as_u64().unwrap(),
+            "hp_hash({key:?})"
+        );
     }
 }

@@ -6,6 +6,7 @@ import pytest
 
 import hyperparameter as hp
 
+
 def reset_baseline() -> None:
     """Publish an empty baseline (what a fresh process starts from)."""
     with hp.scope.empty():
