@@ -23,6 +23,7 @@ from ._errors import (
     ScopeOrderError,
 )
 from ._cli import launch
+from ._config import Config, ConfigError, config
 from ._param import param
 from ._scope import Scope, scope
 
@@ -55,6 +56,8 @@ def hash_key(key: str) -> int:
 
 
 __all__ = [
+    "Config",
+    "ConfigError",
     "ConversionError",
     "HyperparameterError",
     "InvalidKeyError",
@@ -62,6 +65,7 @@ __all__ = [
     "Scope",
     "ScopeOrderError",
     "auto_param",
+    "config",
     "backend_name",
     "get_cmake_dir",
     "get_include",

@@ -146,6 +146,10 @@ def _common_options(parser: argparse.ArgumentParser) -> None:
         help="set a parameter for this run (repeatable): -D train.lr=0.01 -D model.depth=4",
     )
     group.add_argument(
+        "--config", metavar="FILE", action="append", default=[],
+        help="load parameters from a JSON, TOML or YAML file (repeatable; later files win, -D wins over files)",
+    )
+    group.add_argument(
         "-lps", "--list-params", action="store_true",
         help="list every parameter with its type, default, current value and source, then exit",
     )
@@ -240,6 +244,29 @@ def _parse_definitions(parser: argparse.ArgumentParser, definitions: list[str]) 
     return parsed
 
 
+def _load_configs(parser: argparse.ArgumentParser, files: list[str]) -> list[tuple[str, Any, Optional[str]]]:
+    """Every value of the ``--config`` files, checked against the declared parameters."""
+    if not files:
+        return []
+    from ._config import ConfigError, config
+
+    try:
+        loaded = list(config(files).flat())
+    except ConfigError as exc:
+        parser.error(f"argument --config: {exc}")
+    checked = []
+    for key, value, source in loaded:
+        info = registry.get(key)
+        wanted = _value_type(info) if info else None
+        if wanted is not None and value is not None:
+            try:
+                value = backend.convert(key, value, wanted)
+            except ConversionError:
+                parser.error(f"argument --config: {source}: {value!r} is not a valid {wanted.__name__}")
+        checked.append((key, value, source))
+    return checked
+
+
 def _collect(target: Any, caller_globals: dict) -> list[Callable]:
     if target is None:
         module = caller_globals.get("__name__")
@@ -295,11 +322,14 @@ def launch(
     args = parser.parse_args(argv)
     if not single:
         chosen = next(c for c in commands if c.func.__name__ == getattr(args, "hp:command"))
+    from_files = _load_configs(parser, args.config)
     definitions = _parse_definitions(parser, args.define)
     unknown = [key for key, _ in definitions if key not in registry]
     if unknown and args.strict:
         parser.error("; ".join(_unknown_key_message(k) for k in unknown))
     with scope() as ps:
+        for key, value, source in from_files:
+            ps.set(key, value, source=source)
         for key, value in definitions:
             ps.set(key, value, source="-D")
         for dest, value in vars(args).items():

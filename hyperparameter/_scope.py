@@ -249,6 +249,19 @@ def _definition(text: Any) -> tuple[str, Any]:
     return checked(key.strip()), backend.parse_value(value)
 
 
+def _sources_of(definitions: tuple, own: dict) -> dict:
+    """Provenance of values given as loaded configuration (``hp.scope(hp.config(path))``)."""
+    sources = {}
+    for item in definitions:
+        source_of = getattr(item, "source_of", None)
+        if source_of is not None:
+            for key in own:
+                label = source_of(key)
+                if label is not None:
+                    sources[key] = label
+    return sources
+
+
 def _values_of(definitions: tuple, values: dict) -> dict:
     own: dict = {}
     for item in definitions:
@@ -399,7 +412,10 @@ class Scope:
                 if key not in _VALID_KEYS or type(value) not in _SCALARS:
                     own = _values_of((), values)  # validates keys, flattens nested dicts
                     break
-        _set_node(self, _Node(own, _current_get() or _thread_root()))
+        node = _Node(own, _current_get() or _thread_root())
+        if definitions:
+            node.sources = _sources_of(definitions, own) or None
+        _set_node(self, node)
 
     @classmethod
     def _wrap(cls, node: _Node) -> Scope:

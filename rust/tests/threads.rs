@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Barrier, Mutex, MutexGuard};
 use std::thread;
+use std::time::{Duration, Instant};
 
 use hyperparameter::*;
 
@@ -155,8 +156,13 @@ fn frozen_publishes_atomically() {
         let (done, start) = (done.clone(), start.clone());
         thread::spawn(move || {
             start.wait();
+            let deadline = Instant::now() + Duration::from_secs(60);
             let (mut last, mut observed) = (-1, 0);
             while !done.load(Ordering::Acquire) || last < ROUNDS - 1 {
+                assert!(
+                    Instant::now() < deadline,
+                    "the reader never saw the last publication (it saw {last})"
+                );
                 // One listing reads one published baseline: x and y always come from the same one.
                 let entries = Scope::current().entries();
                 let find = |k: &str| {

@@ -222,6 +222,36 @@ def test_unconvertible_value_raises_naming_key_value_and_type():
         assert train(batch_size=8) == 8
 
 
+def test_unconvertible_value_fails_on_every_call_that_uses_it():
+    @hp.param("opt")
+    def f(lr=0.1, steps=10, *, name="x"):
+        return lr, steps, name
+
+    with hp.scope(**{"opt.lr": "fast", "opt.steps": "many", "opt.name": 3}):
+        for _ in range(3):  # the resolved values are cached: the error must stay
+            with pytest.raises(ConversionError, match=r"opt\.lr.*fast.*float"):
+                f()
+        with pytest.raises(ConversionError, match=r"opt\.steps.*many.*int"):
+            f(0.5)
+        assert f(0.5, 20) == (0.5, 20, "3")
+        assert f(lr=0.5, steps=1, name="y") == (0.5, 1, "y")
+    assert f() == (0.1, 10, "x")
+
+
+def test_unconvertible_value_in_an_async_function():
+    @hp.param("opt")
+    async def f(lr=0.1):
+        return lr
+
+    async def main():
+        with hp.scope(**{"opt.lr": "fast"}):
+            with pytest.raises(ConversionError, match=r"opt\.lr"):
+                await f()
+            return await f(lr=0.2)
+
+    assert asyncio.run(main()) == 0.2
+
+
 # --- wraps-clean ----------------------------------------------------------------------------
 
 

@@ -1,0 +1,411 @@
+"""``hp.config``: configuration files in, plain values (or a typed schema instance) out.
+
+The pipeline: read each file (JSON, TOML, YAML by extension) → load the bases it names
+(``defaults: [base.yaml]``) → merge deeply, later files win → resolve ``${...}`` references →
+validate and convert against a schema, if one is given. Every value remembers the file and
+key it came from, and every error names them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Iterator, Optional, Sequence, Union
+
+from ._errors import HyperparameterError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python < 3.11 only
+    import tomli as tomllib
+
+PathLike = Union[str, os.PathLike]
+
+#: Deeper nesting than this is refused (a legitimate configuration never comes close).
+MAX_DEPTH = 100
+#: More values than this, counting every use of a YAML alias, is refused (alias bombs).
+MAX_VALUES = 1_000_000
+BASES_KEY = "defaults"
+_REFERENCE = re.compile(r"\$\{([^${}]*)\}")
+_ESCAPED = "$${"
+
+
+class ConfigError(HyperparameterError, ValueError):
+    """A configuration file could not be loaded, resolved or validated.
+
+    ``problems`` lists every problem found, each naming its file and dotted key.
+    """
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = list(problems)
+        if len(self.problems) == 1:
+            message = self.problems[0]
+        else:
+            message = f"{len(self.problems)} problems:\n" + "\n".join(f"  - {p}" for p in self.problems)
+        super().__init__(message)
+
+
+class Config(dict):
+    """A loaded configuration: a nested ``dict`` that knows where each value came from.
+
+    >>> import hyperparameter as hp, json, pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "train.json"
+    >>> _ = path.write_text(json.dumps({"train": {"lr": 0.01}}))
+    >>> cfg = hp.config(path)
+    >>> cfg["train"]["lr"], cfg.source_of("train.lr") == f"{path}:train.lr"
+    (0.01, True)
+    """
+
+    sources: dict
+
+    def source_of(self, key: str) -> Optional[str]:
+        """``"file:key"`` of a dotted key's value, or None for a value not from a file."""
+        return getattr(self, "sources", {}).get(key)
+
+    def flat(self) -> Iterator[tuple[str, Any, Optional[str]]]:
+        """Every leaf as ``(dotted key, value, source)``; lists are leaves."""
+        for key, value in _leaves(self):
+            yield key, value, self.source_of(key)
+
+
+# --- reading files ------------------------------------------------------------------------------
+
+
+def _where(path: Path, line: Optional[int] = None, column: Optional[int] = None) -> str:
+    if line is None:
+        return str(path)
+    return f"{path}, line {line}" + (f", column {column}" if column is not None else "")
+
+
+def _decode(path: Path, raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise ConfigError(
+            [f"{_where(path, line, column)}: not UTF-8 text (byte 0x{raw[exc.start]:02x})"]
+        ) from None
+
+
+def _parse_json(path: Path, text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigError([f"{_where(path, exc.lineno, exc.colno)}: invalid JSON: {exc.msg}"]) from None
+
+
+def _parse_toml(path: Path, text: str) -> Any:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([f"{path}: invalid TOML: {exc}"]) from None
+
+
+def _parse_yaml(path: Path, text: str) -> Any:
+    import yaml  # imported on first use: most programs never read YAML
+
+    try:
+        loader = yaml.SafeLoader(text)
+        try:
+            return loader.get_single_data()
+        finally:
+            loader.dispose()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = _where(path, mark.line + 1, mark.column + 1) if mark else str(path)
+        raise ConfigError([f"{where}: invalid YAML: {exc.problem or exc.context}"]) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError([f"{path}: invalid YAML: {exc}"]) from None
+
+
+_PARSERS = {".json": _parse_json, ".toml": _parse_toml, ".yaml": _parse_yaml, ".yml": _parse_yaml}
+
+
+def _check_size(path: Path, data: Any) -> None:
+    """Refuse absurd nesting and documents that expand (through shared YAML aliases) to more
+    values than anyone writes, before anything walks them."""
+    seen: dict[int, int] = {}
+
+    def size(value: Any, depth: int) -> int:
+        if depth > MAX_DEPTH:
+            raise ConfigError([f"{path}: nested deeper than {MAX_DEPTH} levels"])
+        if not isinstance(value, (dict, list)):
+            return 1
+        known = seen.get(id(value))
+        if known is not None:
+            return known
+        children = value.values() if isinstance(value, dict) else value
+        total = 1
+        for child in children:
+            total += size(child, depth + 1)
+            if total > MAX_VALUES:
+                raise ConfigError(
+                    [f"{path}: expands to more than {MAX_VALUES:,} values (a YAML alias bomb?)"]
+                )
+        seen[id(value)] = total
+        return total
+
+    size(data, 0)
+
+
+def _read(path: Path) -> dict:
+    parser = _PARSERS.get(path.suffix.lower())
+    if parser is None:
+        known = ", ".join(sorted(_PARSERS))
+        raise ConfigError([f"{path}: unknown configuration format {path.suffix!r} (use {known})"])
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError([f"{path}: cannot read: {exc.strerror}"]) from None
+    try:
+        data = parser(path, _decode(path, raw))
+    except RecursionError:
+        raise ConfigError([f"{path}: nested deeper than {MAX_DEPTH} levels"]) from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError([f"{path}: the top level must be a mapping of keys, not {type(data).__name__}"])
+    _check_size(path, data)
+    try:
+        for _ in _leaves(data):
+            pass  # every key must be a string
+    except ConfigError as exc:
+        raise ConfigError([f"{path}: {exc.problems[0]}"]) from None
+    return data
+
+
+# --- bases and merging ----------------------------------------------------------------------
+
+
+def _leaves(data: Mapping, prefix: str = "") -> Iterator[tuple[str, Any]]:
+    for key, value in data.items():
+        if not isinstance(key, str):
+            raise ConfigError([f"key {prefix}{key!r} is a {type(key).__name__}; keys must be strings"])
+        if isinstance(value, dict) and value:
+            yield from _leaves(value, f"{prefix}{key}.")
+        else:
+            yield prefix + key, value
+
+
+def _merge(base: dict, override: Mapping) -> dict:
+    """A new dict: ``base`` with ``override`` merged in deeply; override wins."""
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+class _Loaded:
+    """Merged data plus the ``file:key`` source of every leaf."""
+
+    def __init__(self) -> None:
+        self.data: dict = {}
+        self.sources: dict[str, str] = {}
+
+    def add(self, data: dict, sources: dict[str, str]) -> None:
+        self.data = _merge(self.data, data)
+        for key in list(self.sources):
+            if _shadowed(key, data):
+                del self.sources[key]
+        self.sources.update(sources)
+
+
+def _shadowed(key: str, data: dict) -> bool:
+    """Whether ``data`` replaces the leaf ``key`` (or a section above it)."""
+    node: Any = data
+    for part in key.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return False
+        node = node[part]
+        if not isinstance(node, dict):
+            return True
+    return True
+
+
+def _bases_of(path: Path, data: dict) -> list[str]:
+    named = data.pop(BASES_KEY, None)
+    if named is None:
+        return []
+    items = [named] if isinstance(named, str) else named
+    if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+        raise ConfigError([f"{path}: {BASES_KEY!r} must name base files: a path or a list of paths"])
+    return items
+
+
+def _load_tree(path: Path, stack: tuple[tuple[Path, str], ...] = ()) -> _Loaded:
+    """Load ``path`` over its bases. ``path`` is spelled as the user would: a base's path is
+    the including file's folder joined with the name written in it."""
+    resolved = path.resolve()
+    if any(seen == resolved for seen, _ in stack):
+        chain = " -> ".join([*(name for _, name in stack), str(path)])
+        raise ConfigError([f"include cycle: {chain}"])
+    data = _read(path)
+    loaded = _Loaded()
+    for written in _bases_of(path, data):
+        base = path.parent / written
+        if not base.exists():
+            raise ConfigError([f"{path}: base file {written!r} not found (looked for {base})"])
+        sub = _load_tree(base, (*stack, (resolved, str(path))))
+        loaded.add(sub.data, sub.sources)
+    loaded.add(data, {key: f"{path}:{key}" for key, _ in _leaves(data)})
+    return loaded
+
+
+# --- interpolation ----------------------------------------------------------------------------
+
+
+class _Resolver:
+    """Resolves ``${a.b}``, ``${env:NAME}`` and ``${env:NAME,default}`` in string leaves."""
+
+    def __init__(self, data: dict, sources: dict[str, str]) -> None:
+        self.data = data
+        self.sources = sources
+        self.done: dict[str, Any] = {}
+        self.active: list[str] = []
+
+    def where(self, key: str) -> str:
+        source = self.sources.get(key)
+        return f"{source.rsplit(':', 1)[0]}: " if source else ""
+
+    def lookup(self, path: str, referrer: str) -> Any:
+        node: Any = self.data
+        walked = []
+        for part in path.split("."):
+            walked.append(part)
+            if isinstance(node, dict) and part in node:
+                node = node[part]
+            elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+                node = node[int(part)]
+            else:
+                chain = " -> ".join([*self.active, path])
+                raise ConfigError(
+                    [f"{self.where(referrer)}{referrer}: reference ${{{path}}} is not set ({chain})"]
+                )
+        return self.value(path, node)
+
+    def value(self, key: str, value: Any) -> Any:
+        if isinstance(value, str):
+            return self.string(key, value)
+        if isinstance(value, dict):
+            return {k: self.value(f"{key}.{k}", v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.value(f"{key}.{i}", v) for i, v in enumerate(value)]
+        return value
+
+    def string(self, key: str, text: str) -> Any:
+        if "${" not in text:
+            return text
+        if key in self.done:
+            return self.done[key]
+        if key in self.active:
+            chain = " -> ".join([*self.active[self.active.index(key):], key])
+            raise ConfigError([f"{self.where(key)}reference cycle: {chain}"])
+        self.active.append(key)
+        try:
+            result = self.substitute(key, text)
+        finally:
+            self.active.pop()
+        self.done[key] = result
+        return result
+
+    def substitute(self, key: str, text: str) -> Any:
+        protected = text.replace(_ESCAPED, "\0")
+        whole = _REFERENCE.fullmatch(protected)
+        if whole:
+            return self.reference(key, whole.group(1))
+        resolved = _REFERENCE.sub(lambda m: _text(self.reference(key, m.group(1))), protected)
+        return resolved.replace("\0", "${")
+
+    def reference(self, key: str, inner: str) -> Any:
+        inner = inner.strip()
+        if inner.startswith("env:"):
+            name, comma, default = inner[4:].partition(",")
+            name = name.strip()
+            if name in os.environ:
+                return os.environ[name]
+            if comma:
+                return default.strip()
+            raise ConfigError(
+                [f"{self.where(key)}{key}: environment variable {name} is not set (${{{inner}}})"]
+            )
+        if not inner:
+            raise ConfigError([f"{self.where(key)}{key}: empty reference ${{}}"])
+        return self.lookup(inner, key)
+
+
+def _text(value: Any) -> str:
+    """A referenced value inside a longer string, spelled as the engine spells it."""
+    from ._backend import backend
+
+    if isinstance(value, (bool, int, float)):
+        return backend.convert("", value, str)
+    if value is None:
+        return "null"
+    return str(value)
+
+
+def _resolve(loaded: _Loaded) -> dict:
+    resolver = _Resolver(loaded.data, loaded.sources)
+    return {key: resolver.value(key, value) for key, value in loaded.data.items()}
+
+
+# --- public entry point -----------------------------------------------------------------------
+
+
+def _as_config(data: dict, sources: dict[str, str]) -> Config:
+    def wrap(value: Any) -> Any:
+        if isinstance(value, dict):
+            return Config({k: wrap(v) for k, v in value.items()})
+        return value
+
+    config = wrap(data)
+    config.sources = sources
+    return config
+
+
+def config(paths: Union[PathLike, Sequence[PathLike]], schema: Any = None) -> Any:
+    """Load configuration files: JSON, TOML or YAML by extension, merged deeply (later wins).
+
+    A file may name its bases with a top-level ``defaults: [base.yaml]`` (paths relative to
+    the file). Strings may refer to other values, ``${train.lr}``, or to the environment,
+    ``${env:DATA_ROOT}`` / ``${env:DATA_ROOT,/data}``. Without a schema the result is a nested
+    ``dict`` (a :class:`Config`, which knows each value's source); with a dataclass or any class
+    with type hints, the values are checked and converted ("8080" -> 8080) and an instance is
+    returned. Every problem is reported at once, each with its file and dotted key.
+
+    >>> import hyperparameter as hp, pathlib, tempfile
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "base.toml").write_text('[data]\\nroot = "/data"\\n[train]\\nlr = 0.1\\n')
+    >>> _ = (folder / "exp.yaml").write_text(
+    ...     'defaults: [base.toml]\\ntrain: {lr: 0.01}\\ndata: {train: "${data.root}/train"}\\n')
+    >>> cfg = hp.config(folder / "exp.yaml")
+    >>> cfg["train"]["lr"], cfg["data"]["train"]
+    (0.01, '/data/train')
+    >>> with hp.scope(cfg):
+    ...     hp.scope.data.train | ""
+    '/data/train'
+    """
+    items = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
+    if not items:
+        raise ConfigError(["hp.config() needs at least one file"])
+    merged = _Loaded()
+    for item in items:
+        path = Path(item)
+        if not path.exists():
+            raise ConfigError([f"{path}: no such file"])
+        tree = _load_tree(path)
+        merged.add(tree.data, tree.sources)
+    resolved = _resolve(merged)
+    if schema is None:
+        return _as_config(resolved, merged.sources)
+    from ._schema import validate
+
+    return validate(resolved, schema, merged.sources)

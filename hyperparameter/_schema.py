@@ -1,0 +1,192 @@
+"""Checking loaded configuration against a dataclass or a class with type hints.
+
+Every problem is collected (with its dotted key and the file it came from) and reported
+together; strings convert by the engine's rules ("8080" -> 8080, "true" -> True).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import sys
+import typing
+from typing import Any, Union
+
+from ._backend import backend
+from ._config import ConfigError
+from ._errors import ConversionError
+
+_SCALARS = (bool, int, float, str)
+_MISSING: Any = object()
+if sys.version_info >= (3, 10):
+    import types
+
+    _UNION_TYPES: tuple = (Union, types.UnionType)
+else:  # pragma: no cover
+    _UNION_TYPES = (Union,)
+
+
+class _Problems:
+    def __init__(self, sources: dict[str, str]) -> None:
+        self.sources = sources
+        self.items: list[str] = []
+
+    def add(self, key: str, message: str) -> None:
+        source = self.sources.get(key)
+        if source is None:
+            # A section or list item: name the file of the first leaf under it.
+            source = next((s for k, s in self.sources.items() if k.startswith(key + ".")), None)
+        where = f"{source.rsplit(':', 1)[0]}: " if source else ""
+        self.items.append(f"{where}{key or '<top level>'}: {message}")
+
+
+def _name(tp: Any) -> str:
+    return getattr(tp, "__name__", None) or str(tp).replace("typing.", "")
+
+
+def _fields(schema: type) -> dict[str, tuple[Any, Any]]:
+    """name -> (type, default or _MISSING), for a dataclass or any class with type hints."""
+    hints = typing.get_type_hints(schema)
+    if dataclasses.is_dataclass(schema):
+        fields = {}
+        for f in dataclasses.fields(schema):
+            if f.default is not dataclasses.MISSING:
+                default = f.default
+            elif f.default_factory is not dataclasses.MISSING:
+                default = f.default_factory()
+            else:
+                default = _MISSING
+            fields[f.name] = (hints.get(f.name, Any), default)
+        return fields
+    return {
+        name: (tp, getattr(schema, name, _MISSING))
+        for name, tp in hints.items()
+        if not name.startswith("_") and typing.get_origin(tp) is not typing.ClassVar
+    }
+
+
+def _is_schema(tp: Any) -> bool:
+    return isinstance(tp, type) and (
+        dataclasses.is_dataclass(tp)
+        or (tp not in _SCALARS and not issubclass(tp, enum.Enum) and bool(typing.get_type_hints(tp)))
+    )
+
+
+def _build(schema: type, values: dict) -> Any:
+    if dataclasses.is_dataclass(schema):
+        return schema(**values)
+    instance = schema.__new__(schema)
+    for name, value in values.items():
+        setattr(instance, name, value)
+    return instance
+
+
+def _object(value: Any, schema: type, key: str, problems: _Problems) -> Any:
+    if not isinstance(value, dict):
+        problems.add(key, f"expected a section ({schema.__name__}), got {type(value).__name__} {value!r}")
+        return _MISSING
+    fields = _fields(schema)
+    prefix = f"{key}." if key else ""
+    for unknown in sorted(set(value) - set(fields)):
+        close = [f for f in fields if f.lower() == unknown.lower()]
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        problems.add(prefix + unknown, f"unknown key for {schema.__name__}{hint}")
+    built = {}
+    for name, (tp, default) in fields.items():
+        if name in value:
+            built[name] = _check(value[name], tp, prefix + name, problems)
+        elif default is not _MISSING:
+            built[name] = default
+        else:
+            problems.add(prefix + name, f"required {_name(tp)} is missing")
+    if len(problems.items):
+        return _MISSING
+    return _build(schema, built)
+
+
+def _check(value: Any, tp: Any, key: str, problems: _Problems) -> Any:
+    if tp is Any or tp is object:
+        return value
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if origin in _UNION_TYPES:
+        if value is None and type(None) in args:
+            return None
+        options = [a for a in args if a is not type(None)]
+        if len(options) == 1:
+            return _check(value, options[0], key, problems)
+        for option in options:
+            trial = _Problems(problems.sources)
+            result = _check(value, option, key, trial)
+            if not trial.items:
+                return result
+        problems.add(key, f"expected {_name(tp)}, got {value!r}")
+        return _MISSING
+    if origin is typing.Literal:
+        if value in args:
+            return value
+        for allowed in args:
+            if isinstance(allowed, _SCALARS) and not isinstance(value, type(allowed)):
+                try:
+                    if backend.convert(key, value, type(allowed)) == allowed:
+                        return allowed
+                except ConversionError:
+                    pass
+        problems.add(key, f"expected one of {', '.join(map(repr, args))}, got {value!r}")
+        return _MISSING
+    if origin in (list, typing.List, tuple, set, frozenset):
+        if not isinstance(value, list):
+            problems.add(key, f"expected a list, got {type(value).__name__} {value!r}")
+            return _MISSING
+        item_type = args[0] if args else Any
+        items = [_check(v, item_type, f"{key}.{i}", problems) for i, v in enumerate(value)]
+        return items if origin in (list, typing.List) else origin(items)
+    if origin in (dict, typing.Dict):
+        if not isinstance(value, dict):
+            problems.add(key, f"expected a mapping, got {type(value).__name__} {value!r}")
+            return _MISSING
+        value_type = args[1] if len(args) == 2 else Any
+        return {k: _check(v, value_type, f"{key}.{k}", problems) for k, v in value.items()}
+    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+        return _enum(value, tp, key, problems)
+    if tp in _SCALARS:
+        return _scalar(value, tp, key, problems)
+    if _is_schema(tp):
+        return _object(value, tp, key, problems)
+    if isinstance(tp, type) and isinstance(value, tp):
+        return value
+    problems.add(key, f"expected {_name(tp)}, got {type(value).__name__} {value!r}")
+    return _MISSING
+
+
+def _scalar(value: Any, tp: type, key: str, problems: _Problems) -> Any:
+    if type(value) is tp or (tp is float and type(value) is int):
+        return tp(value)
+    if value is None or isinstance(value, (dict, list)):
+        problems.add(key, f"expected {tp.__name__}, got {type(value).__name__} {value!r}")
+        return _MISSING
+    try:
+        return backend.convert(key, value, tp)
+    except ConversionError:
+        problems.add(key, f"expected {tp.__name__}, got {value!r}")
+        return _MISSING
+
+
+def _enum(value: Any, tp: type, key: str, problems: _Problems) -> Any:
+    for member in tp:  # type: ignore[attr-defined]
+        if value == member.value or value == member.name:
+            return member
+    names = ", ".join(m.name for m in tp)  # type: ignore[attr-defined]
+    problems.add(key, f"expected one of {tp.__name__} ({names}), got {value!r}")
+    return _MISSING
+
+
+def validate(data: dict, schema: type, sources: dict[str, str]) -> Any:
+    """An instance of ``schema`` from ``data``, or ConfigError listing every problem."""
+    if not _is_schema(schema):
+        raise TypeError(f"schema must be a dataclass or a class with type hints, got {schema!r}")
+    problems = _Problems(sources)
+    result = _object(data, schema, "", problems)
+    if problems.items:
+        raise ConfigError(problems.items)
+    return result
