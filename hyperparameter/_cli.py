@@ -158,6 +158,11 @@ def _common_options(parser: argparse.ArgumentParser) -> None:
         help="explain one parameter: where it is declared, its value and where it came from, then exit",
     )
     group.add_argument(
+        "--dump-params", metavar="FILE",
+        help="after the run, write every parameter it used, with its final value, to FILE "
+        "(.toml, .yaml or .json); --config FILE runs it again the same way",
+    )
+    group.add_argument(
         "--strict", action="store_true",
         help="fail before running when a -D key is not a known parameter",
     )
@@ -242,6 +247,23 @@ def _parse_definitions(parser: argparse.ArgumentParser, definitions: list[str]) 
                 parser.error(f"argument -D/--define: {key}={raw!r} is not a valid {wanted.__name__}")
         parsed.append((key, value))
     return parsed
+
+
+def _dump_params(parser: argparse.ArgumentParser, target: str, ps: scope, params: list[ParamInfo]) -> None:
+    """Write the run's parameters: every declared one, and every key read that has a value."""
+    from pathlib import Path
+
+    from ._dump import write
+
+    values = {info.key: info.default for info in params}
+    for key in set(values) | _scope_module.referenced_keys:
+        if key in ps:
+            values[key] = ps[key]()
+    try:
+        write(Path(target), values)
+    except (OSError, ValueError) as exc:
+        print(f"error: --dump-params {target}: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 def _load_configs(parser: argparse.ArgumentParser, files: list[str]) -> list[tuple[str, Any, Optional[str]]]:
@@ -343,7 +365,10 @@ def launch(
             sys.stdout.write(_explain(args.explain_param, ps))
             return None
         try:
-            return chosen.call(args)
+            result = chosen.call(args)
+            if args.dump_params:
+                _dump_params(parser, args.dump_params, ps, [info for c in commands for info in c.params])
+            return result
         finally:
             for key in unknown:
                 if key not in _known_keys():

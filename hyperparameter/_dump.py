@@ -1,0 +1,69 @@
+"""Writing parameters back to a file (``--dump-params``) that ``--config`` reads again."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+
+def nest(flat: dict[str, Any]) -> dict:
+    """``{"a.b": 1, "a.c": 2}`` -> ``{"a": {"b": 1, "c": 2}}``."""
+    tree: dict = {}
+    for key in sorted(flat):
+        node = tree
+        *sections, leaf = key.split(".")
+        for section in sections:
+            node = node.setdefault(section, {})
+            if not isinstance(node, dict):
+                raise ValueError(f"cannot write {key}: {section} holds a value and a section")
+        node[leaf] = flat[key]
+    return tree
+
+
+def _toml_value(value: Any, key: str) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "nan"
+        if math.isinf(value):
+            return "inf" if value > 0 else "-inf"
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_value(v, key) for v in value) + "]"
+    raise ValueError(f"cannot write {key} = {value!r} as TOML (use a .yaml or .json file)")
+
+
+def _toml(tree: dict, prefix: str = "") -> list[str]:
+    lines = [
+        f"{json.dumps(k)} = {_toml_value(v, prefix + k)}" if not k.isidentifier() else f"{k} = {_toml_value(v, prefix + k)}"
+        for k, v in tree.items()
+        if not isinstance(v, dict)
+    ]
+    for k, v in tree.items():
+        if isinstance(v, dict):
+            lines += ["", f"[{prefix}{k}]", *_toml(v, f"{prefix}{k}.")]
+    return lines
+
+
+def write(path: Path, flat: dict[str, Any]) -> None:
+    """Write ``flat`` (dotted keys) to ``path`` as TOML, YAML or JSON, by its extension."""
+    tree = nest(flat)
+    suffix = path.suffix.lower()
+    if suffix == ".json":
+        text = json.dumps(tree, indent=2, ensure_ascii=False) + "\n"
+    elif suffix in (".yaml", ".yml"):
+        import yaml
+
+        text = yaml.safe_dump(tree, sort_keys=True, allow_unicode=True)
+    elif suffix == ".toml":
+        text = "\n".join(_toml(tree)).lstrip("\n") + "\n"
+    else:
+        raise ValueError(f"{path}: unknown format {path.suffix!r} (use .toml, .yaml or .json)")
+    path.write_text(text, encoding="utf-8")

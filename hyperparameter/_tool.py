@@ -1,0 +1,81 @@
+"""The ``hp`` command: list and explain the parameters of a Python file or package, statically."""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import json
+import sys
+from pathlib import Path
+from typing import Optional, Sequence
+
+from ._scan import Found, scan
+
+
+def _table(found: list[Found]) -> str:
+    header = ("key", "kind", "default", "where", "file:line")
+    rows = [(f.key, f.kind, f.default, f.where, f"{f.file}:{f.line}") for f in found]
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in [header, *rows]]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def _list(args: argparse.Namespace) -> int:
+    found, errors = scan(Path(args.path))
+    for error in errors:
+        print(f"hp: {error}", file=sys.stderr)
+    if args.format == "json":
+        print(json.dumps([f.as_dict() for f in found], indent=2))
+    elif found:
+        print(_table(found))
+    else:
+        print(f"no parameters found in {args.path}")
+    return 1 if errors and not found else 0
+
+
+def _explain(args: argparse.Namespace) -> int:
+    found, errors = scan(Path(args.path))
+    for error in errors:
+        print(f"hp: {error}", file=sys.stderr)
+    matches = [f for f in found if f.key == args.key]
+    if args.format == "json":
+        print(json.dumps([f.as_dict() for f in matches], indent=2))
+        return 0 if matches else 1
+    if not matches:
+        close = difflib.get_close_matches(args.key, sorted({f.key for f in found}), n=1)
+        hint = f"; did you mean {close[0]}?" if close else ""
+        print(f"hp: no parameter {args.key} in {args.path}{hint}", file=sys.stderr)
+        return 1
+    print(args.key)
+    for f in matches:
+        what = "declared by" if f.kind == "param" else "read in"
+        default = f" (default {f.default})" if f.default else " (required)"
+        print(f"  {what} {f.where} at {f.file}:{f.line}{default}")
+    return 0
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Entry point of the ``hp`` console script."""
+    parser = argparse.ArgumentParser(
+        prog="hp",
+        description="List and explain the hyperparameters of Python code, without running it.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    lister = sub.add_parser("list", help="every @hp.param parameter and hp.scope read, with file and line")
+    lister.add_argument("path", help="a .py file or a folder (searched recursively)")
+    lister.add_argument("--format", choices=("table", "json"), default="table")
+    lister.set_defaults(run=_list)
+    explainer = sub.add_parser("explain", help="where one parameter is declared and read")
+    explainer.add_argument("path", help="a .py file or a folder (searched recursively)")
+    explainer.add_argument("key", help="the dotted key, e.g. train.lr")
+    explainer.add_argument("--format", choices=("table", "json"), default="table")
+    explainer.set_defaults(run=_explain)
+    args = parser.parse_args(argv)
+    if not Path(args.path).exists():
+        parser.error(f"{args.path}: no such file or folder")
+    return args.run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
