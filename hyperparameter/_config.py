@@ -83,7 +83,7 @@ def _where(path: Path, line: Optional[int] = None, column: Optional[int] = None)
 
 def _decode(path: Path, raw: bytes) -> str:
     try:
-        return raw.decode("utf-8")
+        return raw.decode("utf-8-sig")  # a leading byte-order mark (Windows editors) is dropped
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
         column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
@@ -103,14 +103,63 @@ def _parse_toml(path: Path, text: str) -> Any:
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
+        # tomllib ends its message with "(at line L, column C)": spell it as the others do.
+        found = _TOML_AT.search(str(exc))
+        if found:
+            where = _where(path, int(found.group(2)), int(found.group(3)))
+            raise ConfigError([f"{where}: invalid TOML: {found.group(1)}"]) from None
         raise ConfigError([f"{path}: invalid TOML: {exc}"]) from None
+
+
+_TOML_AT = re.compile(r"\A(.*) \(at line (\d+), column (\d+)\)\Z", re.S)
+#: Flow brackets and block indicators are the only ways YAML nests; see _yaml_depth_bound.
+_YAML_LINE_PREFIX = re.compile(r"^[ \t?:-]*", re.M)
+
+
+def _yaml_depth_bound(text: str) -> int:
+    """An upper bound on the nesting depth of a YAML text, in linear time without parsing.
+
+    A nested block collection starts at a column greater than its parent's (two levels per
+    column at most, counting indentless sequences), and that column lies within the line's
+    run of indentation and ``-``/``?``/``:`` indicators; each flow level needs a ``[`` or ``{``
+    (``[a: b]`` adds one implicit mapping per ``[``). Quoted text only makes the bound larger.
+    """
+    widest = max(len(m) for m in _YAML_LINE_PREFIX.findall(text))
+    return 2 * (widest + 2) + 2 * text.count("[") + text.count("{")
+
+
+def _yaml_depth(text: str, yaml: Any, loader: type) -> int:
+    """The exact nesting depth, from the parser's event stream (no recursion, no values)."""
+    starts = (yaml.MappingStartEvent, yaml.SequenceStartEvent)
+    ends = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
+    depth = deepest = 0
+    for event in yaml.parse(text, Loader=loader):
+        if isinstance(event, starts):
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if deepest > MAX_DEPTH:
+                    break
+        elif isinstance(event, ends):
+            depth -= 1
+    return deepest
 
 
 def _parse_yaml(path: Path, text: str) -> Any:
     import yaml  # imported on first use: most programs never read YAML
 
+    # libyaml's loader is several times faster, but it composes nodes by C recursion: a deep
+    # enough document overflows the stack (a crash, not an exception), so depth is checked
+    # first whenever the cheap bound cannot rule it out.
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        loader = yaml.SafeLoader(text)
+        if (
+            loader is not yaml.SafeLoader
+            and _yaml_depth_bound(text) > MAX_DEPTH
+            and _yaml_depth(text, yaml, loader) > MAX_DEPTH
+        ):
+            raise ConfigError([f"{path}: nested deeper than {MAX_DEPTH} levels"])
+        loader = loader(text)
         try:
             return loader.get_single_data()
         finally:
@@ -129,26 +178,36 @@ _PARSERS = {".json": _parse_json, ".toml": _parse_toml, ".yaml": _parse_yaml, ".
 def _check_size(path: Path, data: Any) -> None:
     """Refuse absurd nesting and documents that expand (through shared YAML aliases) to more
     values than anyone writes, before anything walks them."""
-    seen: dict[int, int] = {}
+    # id -> (values, height) of a collection already measured: a shared (aliased) one counts
+    # again at every use, and its height again at every depth it is used from.
+    seen: dict[int, tuple[int, int]] = {}
 
-    def size(value: Any, depth: int) -> int:
+    def too_deep() -> ConfigError:
+        return ConfigError([f"{path}: nested deeper than {MAX_DEPTH} levels"])
+
+    def size(value: Any, depth: int) -> tuple[int, int]:
         if depth > MAX_DEPTH:
-            raise ConfigError([f"{path}: nested deeper than {MAX_DEPTH} levels"])
-        if not isinstance(value, (dict, list)):
-            return 1
+            raise too_deep()
         known = seen.get(id(value))
         if known is not None:
+            if depth + known[1] > MAX_DEPTH:
+                raise too_deep()
             return known
         children = value.values() if isinstance(value, dict) else value
-        total = 1
+        total, height = 1, 0
         for child in children:
-            total += size(child, depth + 1)
+            if isinstance(child, (dict, list)):
+                count, below = size(child, depth + 1)
+                total += count
+                height = max(height, below + 1)
+            else:
+                total += 1
             if total > MAX_VALUES:
                 raise ConfigError(
                     [f"{path}: expands to more than {MAX_VALUES:,} values (a YAML alias bomb?)"]
                 )
-        seen[id(value)] = total
-        return total
+        seen[id(value)] = (total, height)
+        return total, height
 
     size(data, 0)
 
@@ -185,7 +244,10 @@ def _read(path: Path) -> dict:
 def _leaves(data: Mapping, prefix: str = "") -> Iterator[tuple[str, Any]]:
     for key, value in data.items():
         if not isinstance(key, str):
-            raise ConfigError([f"key {prefix}{key!r} is a {type(key).__name__}; keys must be strings"])
+            hint = " (YAML reads unquoted yes/no/on/off as booleans: quote it)" if isinstance(key, bool) else ""
+            raise ConfigError(
+                [f"key {prefix}{key!r} is not a string but {type(key).__name__}{hint}"]
+            )
         if isinstance(value, dict) and value:
             yield from _leaves(value, f"{prefix}{key}.")
         else:

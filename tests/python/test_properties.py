@@ -13,8 +13,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import hyperparameter as hp
-from hyperparameter import ConversionError, InvalidKeyError, MissingParameterError, ScopeOrderError
-from hyperparameter import _rules
+from hyperparameter import ConversionError, InvalidKeyError, MissingParameterError, ScopeOrderError, _rules
 
 NATIVE = hp.backend_name() == "native"
 native_only = pytest.mark.skipif(not NATIVE, reason="needs the native engine")
@@ -276,12 +275,15 @@ def run_sequence(key_pool: list, ops: list, with_native: bool) -> None:
             elif kind == "read":
                 _, key, default, form, _ = op
                 acc = accessor(target, key, form)
-                got = observe(lambda: acc | default if form != "call" else acc(default))
+                if form == "call":
+                    got = observe(lambda acc=acc, default=default: acc(default))
+                else:
+                    got = observe(lambda acc=acc, default=default: acc | default)
                 want = model.read(key, model.lookup(key, via_index), default)
                 assert same_observation(got, want), f"{where}: got {got!r}, want {want!r}"
             elif kind == "required":
                 _, key, _ = op
-                got = observe(lambda: accessor(target, key, "attr")())
+                got = observe(lambda target=target, key=key: accessor(target, key, "attr")())
                 want = model.required(key, model.lookup(key, via_index))
                 assert same_observation(got, want), f"{where}: got {got!r}, want {want!r}"
                 if got[0] == "error":
@@ -311,9 +313,9 @@ def run_sequence(key_pool: list, ops: list, with_native: bool) -> None:
                 want = model.read(key, base_value, default)
                 assert same_observation(got, want), f"{where} (new thread): {got!r} != {want!r}"
                 if with_native:
-                    assert (native is MISSING) if base_value is MISSING else same(
-                        native, base_value
-                    ), f"{where}: native code in a new thread sees {native!r}"
+                    assert (native is MISSING) if base_value is MISSING else same(native, base_value), (
+                        f"{where}: native code in a new thread sees {native!r}"
+                    )
 
             # After every step: the whole visible state agrees.
             assert hp.scope.current() is scopes[-1], where
@@ -363,7 +365,9 @@ def test_model_runner_catches_a_wrong_read():
 texts = st.one_of(
     st.text(),
     st.text(alphabet=st.characters(codec="utf-8"), max_size=12),
-    st.from_regex(r"[ \t]?[+-]?([0-9]{1,20}(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]{1,3})?[ \n]?", fullmatch=True),
+    st.from_regex(
+        r"[ \t]?[+-]?([0-9]{1,20}(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]{1,3})?[ \n]?", fullmatch=True
+    ),
     st.sampled_from(["inf", "-Infinity", "+nan", "NaN", "nan", "1e400", "-0", "+0.0", "1_000"]),
     st.sampled_from(["true", "TRUE", " yes ", "On", "t", "Y", "false", "No", "OFF", "f", "N"]),
     st.sampled_from(["null", "None", "NONE", "\u00a0 5 \u3000", "\u2028true", "\x1c1", "\x85 2"]),
