@@ -132,7 +132,7 @@ def _yaml_depth(text: str, yaml: Any, loader: type) -> int:
     """The exact nesting depth, from the parser's event stream (no recursion, no values)."""
     starts = (yaml.MappingStartEvent, yaml.SequenceStartEvent)
     ends = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
-    depth = deepest = 0
+    depth = deepest = -1  # the top-level mapping is depth 0, as in _check_size
     for event in yaml.parse(text, Loader=loader):
         if isinstance(event, starts):
             depth += 1

@@ -11,6 +11,7 @@ that thread looks at it. Once a node is mirrored, writes to it go through at onc
 from __future__ import annotations
 
 import itertools
+import sys
 import threading
 from collections.abc import Iterator, Mapping
 from contextvars import ContextVar
@@ -222,6 +223,15 @@ def _sync_native() -> None:
     _observed = True
     _baseline.refresh()
     backend.activate(_materialize(current_node()))
+    if _event_loop_running():
+        # asyncio switches tasks without telling anyone, so on an event-loop thread the
+        # engine must ask again at every native read: the flag stays raised.
+        _threads.stale[0] = True
+
+
+def _event_loop_running() -> bool:
+    asyncio = sys.modules.get("asyncio")  # a program that never imported it runs no loop
+    return asyncio is not None and asyncio._get_running_loop() is not None
 
 
 if _NATIVE:

@@ -260,11 +260,6 @@ def test_request_level_isolation_in_a_server_loop():
 
 
 @native_only
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap: the engine's stale flag is per thread and a task switch does not raise "
-    "it, so native code in task A can read task B's scope after B synced",
-)
 def test_native_reads_follow_the_running_task():
     log = []
 
