@@ -13,8 +13,9 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from ._backend import backend as _backend
-from ._build_info import get_cmake_dir, get_include, get_library, get_pkgconfig_dir
 from ._errors import (
     ConversionError,
     HyperparameterError,
@@ -22,12 +23,43 @@ from ._errors import (
     MissingParameterError,
     ScopeOrderError,
 )
-from ._cli import launch
-from ._config import Config, ConfigError, config
 from ._param import param
 from ._scope import Scope, scope
 
+if TYPE_CHECKING:  # imported on first use (see __getattr__), so `import hyperparameter` stays quick
+    from ._build_info import get_cmake_dir, get_include, get_library, get_pkgconfig_dir
+    from ._cli import launch
+    from ._config import Config, ConfigError, config
+
 __version__ = "0.1.0"
+
+#: Public names whose modules load on first use: the command line, config files and build
+#: paths are not needed by a program that only reads parameters.
+_LAZY = {
+    "launch": "._cli",
+    "config": "._config",
+    "Config": "._config",
+    "ConfigError": "._config",
+    "get_cmake_dir": "._build_info",
+    "get_include": "._build_info",
+    "get_library": "._build_info",
+    "get_pkgconfig_dir": "._build_info",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list:
+    return sorted(set(globals()) | set(_LAZY))
 
 #: The name ``param_scope`` of earlier releases; the same object as ``scope``.
 param_scope = scope

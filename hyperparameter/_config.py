@@ -122,10 +122,13 @@ def _yaml_depth_bound(text: str) -> int:
     A nested block collection starts at a column greater than its parent's (two levels per
     column at most, counting indentless sequences), and that column lies within the line's
     run of indentation and ``-``/``?``/``:`` indicators; each flow level needs a ``[`` or ``{``
-    (``[a: b]`` adds one implicit mapping per ``[``). Quoted text only makes the bound larger.
+    (``[a: b]`` adds one implicit mapping per ``[``). A ``{`` right after ``$`` is not one: in
+    flow context a plain scalar stops before ``{``, which then cannot follow it without a
+    parse error, so ``${`` never nests. Quoted text only makes the bound larger.
     """
     widest = max(len(m) for m in _YAML_LINE_PREFIX.findall(text))
-    return 2 * (widest + 2) + 2 * text.count("[") + text.count("{")
+    flow = 2 * text.count("[") + text.count("{") - text.count("${")
+    return 2 * (widest + 2) + flow
 
 
 def _yaml_depth(text: str, yaml: Any, loader: type) -> int:

@@ -7,6 +7,7 @@ together; strings convert by the engine's rules ("8080" -> 8080, "true" -> True)
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import enum
 import sys
 import typing
@@ -32,12 +33,29 @@ class _Problems:
         self.items: list[str] = []
 
     def add(self, key: str, message: str) -> None:
-        source = self.sources.get(key)
-        if source is None:
-            # A section or list item: name the file of the first leaf under it.
-            source = next((s for k, s in self.sources.items() if k.startswith(key + ".")), None)
-        where = f"{source.rsplit(':', 1)[0]}: " if source else ""
-        self.items.append(f"{where}{key or '<top level>'}: {message}")
+        where = self.file_of(key)
+        self.items.append(f"{where + ': ' if where else ''}{key or '<top level>'}: {message}")
+
+    def file_of(self, key: str) -> str:
+        """The file ``key`` came from; for a section, the file of its first leaf; for a list
+        item or a missing key, that of the nearest section above it that has one."""
+        candidate = key
+        while candidate:
+            if candidate in self.sources:
+                return _file(candidate, self.sources[candidate])
+            below = candidate + "."
+            for k, source in self.sources.items():
+                if k.startswith(below):
+                    return _file(k, source)
+            candidate = candidate.rpartition(".")[0]
+        # A top-level key nobody set: every file could have.
+        files = dict.fromkeys(_file(k, source) for k, source in self.sources.items())
+        return ", ".join(files)
+
+
+def _file(key: str, source: str) -> str:
+    """The file of a ``file:key`` source (keys may contain ':', so split at the known key)."""
+    return source[: -len(key) - 1] if source.endswith(":" + key) else source
 
 
 def _name(tp: Any) -> str:
@@ -50,6 +68,8 @@ def _fields(schema: type) -> dict[str, tuple[Any, Any]]:
     if dataclasses.is_dataclass(schema):
         fields = {}
         for f in dataclasses.fields(schema):
+            if not f.init:
+                continue  # computed by the class (field(init=False)): not configurable
             if f.default is not dataclasses.MISSING:
                 default = f.default
             elif f.default_factory is not dataclasses.MISSING:
@@ -89,6 +109,7 @@ def _object(value: Any, schema: type, key: str, problems: _Problems) -> Any:
     prefix = f"{key}." if key else ""
     for unknown in sorted(set(value) - set(fields)):
         close = [f for f in fields if f.lower() == unknown.lower()]
+        close = close or difflib.get_close_matches(unknown, list(fields), n=1, cutoff=0.7)
         hint = f" (did you mean {close[0]}?)" if close else ""
         problems.add(prefix + unknown, f"unknown key for {schema.__name__}{hint}")
     built = {}
@@ -138,6 +159,12 @@ def _check(value: Any, tp: Any, key: str, problems: _Problems) -> Any:
         if not isinstance(value, list):
             problems.add(key, f"expected a list, got {type(value).__name__} {value!r}")
             return _MISSING
+        if origin is tuple and args and not (len(args) == 2 and args[1] is Ellipsis):
+            # Tuple[int, str]: one type per position.
+            if len(value) != len(args):
+                problems.add(key, f"expected {len(args)} items ({_name(tp)}), got {len(value)}")
+                return _MISSING
+            return tuple(_check(v, t, f"{key}.{i}", problems) for i, (v, t) in enumerate(zip(value, args)))
         item_type = args[0] if args else Any
         items = [_check(v, item_type, f"{key}.{i}", problems) for i, v in enumerate(value)]
         return items if origin in (list, typing.List) else origin(items)
