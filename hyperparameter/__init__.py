@@ -61,6 +61,7 @@ def __getattr__(name: str) -> Any:
 def __dir__() -> list:
     return sorted(set(globals()) | set(_LAZY))
 
+
 #: The name ``param_scope`` of earlier releases; the same object as ``scope``.
 param_scope = scope
 #: The name ``auto_param`` of earlier releases; the same object as ``param``.

@@ -17,7 +17,9 @@ def main(argv: list[str] | None = None) -> int:
         "$(python -m hyperparameter --includes --libs) -o kernel.so",
     )
     parser.add_argument("--includes", action="store_true", help="compiler flags (-I...)")
-    parser.add_argument("--libs", action="store_true", help="linker flags (-L... -lhyperparameter -Wl,-rpath,...)")
+    parser.add_argument(
+        "--libs", action="store_true", help="linker flags (-L... -lhyperparameter -Wl,-rpath,...)"
+    )
     parser.add_argument("--cmakedir", action="store_true", help="directory of hyperparameterConfig.cmake")
     parser.add_argument("--pkgconfigdir", action="store_true", help="directory of hyperparameter.pc")
     parser.add_argument("--backend", action="store_true", help="the backend in use: native or python")

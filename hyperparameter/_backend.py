@@ -91,9 +91,7 @@ def _select() -> Backend:
     if wanted in ("python", "pure"):
         return PureBackend()
     if wanted not in ("", "native", "rust"):
-        raise ImportError(
-            f"HYPERPARAMETER_BACKEND={wanted!r}: expected 'native' or 'python'"
-        )
+        raise ImportError(f"HYPERPARAMETER_BACKEND={wanted!r}: expected 'native' or 'python'")
     try:
         from ._native import NativeBackend
 

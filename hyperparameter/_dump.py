@@ -42,7 +42,9 @@ def _toml_value(value: Any, key: str) -> str:
 
 def _toml(tree: dict, prefix: str = "") -> list[str]:
     lines = [
-        f"{json.dumps(k)} = {_toml_value(v, prefix + k)}" if not k.isidentifier() else f"{k} = {_toml_value(v, prefix + k)}"
+        f"{json.dumps(k)} = {_toml_value(v, prefix + k)}"
+        if not k.isidentifier()
+        else f"{k} = {_toml_value(v, prefix + k)}"
         for k, v in tree.items()
         if not isinstance(v, dict)
     ]

@@ -119,7 +119,11 @@ class NativeBackend:
         elif kind is str:
             raw = _utf8(value, "value")
             keep = ffi.from_buffer(raw)
-            source.kind, source.string.ptr, source.string.len = lib.HP_KIND_STR, ffi.cast("char *", keep), len(raw)
+            source.kind, source.string.ptr, source.string.len = (
+                lib.HP_KIND_STR,
+                ffi.cast("char *", keep),
+                len(raw),
+            )
         else:
             # Beyond what the engine stores (huge ints, subclasses, objects): same rules in Python.
             return _rules.convert(key, value, wanted)

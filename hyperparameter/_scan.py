@@ -90,7 +90,9 @@ class _Visitor(ast.NodeVisitor):
         pairs = [*zip(positional, defaults), *zip(args.kwonlyargs, args.kw_defaults)]
         for arg, default in pairs:
             if default is not None:
-                self.found.append(Found(f"{namespace}.{arg.arg}", "param", self.text(default), self.file, arg.lineno, where))
+                self.found.append(
+                    Found(f"{namespace}.{arg.arg}", "param", self.text(default), self.file, arg.lineno, where)
+                )
 
     def visit_function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         for decorator in node.decorator_list:

@@ -10,9 +10,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from native_build import CXX
 
 import hyperparameter as hp
-from native_build import CXX
 
 PROGRAM = r"""
 #include "hyperparameter.hpp"
@@ -69,7 +69,11 @@ def test_includes_and_libs_flags_build_a_program(tmp_path: Path) -> None:
 def test_pkg_config_file(tmp_path: Path) -> None:
     env = {**os.environ, "PKG_CONFIG_PATH": hp.get_pkgconfig_dir()}
     out = subprocess.run(
-        ["pkg-config", "--cflags", "--libs", "hyperparameter"], env=env, capture_output=True, text=True, check=True
+        ["pkg-config", "--cflags", "--libs", "hyperparameter"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     build_and_run(tmp_path, shlex.split(out))
 
@@ -89,8 +93,13 @@ def test_cmake_package_config(tmp_path: Path) -> None:
     build = tmp_path / "build"
     cmakedir = flags("--cmakedir")[0]
     configure = [
-        "cmake", "-S", str(tmp_path), "-B", str(build),
-        f"-Dhyperparameter_DIR={cmakedir}", f"-DCMAKE_CXX_COMPILER={CXX}",
+        "cmake",
+        "-S",
+        str(tmp_path),
+        "-B",
+        str(build),
+        f"-Dhyperparameter_DIR={cmakedir}",
+        f"-DCMAKE_CXX_COMPILER={CXX}",
     ]
     subprocess.run(configure, check=True, capture_output=True)
     subprocess.run(["cmake", "--build", str(build)], check=True, capture_output=True)

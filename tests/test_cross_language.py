@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import ctypes
 import threading
-from pathlib import Path
 
 import pytest
+from native_build import CXX, compile_cpp
 
 import hyperparameter as hp
-from native_build import CXX, compile_cpp
 
 pytestmark = [
     pytest.mark.skipif(hp.backend_name() != "native", reason="needs the native engine"),

@@ -8,7 +8,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from native_build import CXX, compile_cpp
 
 README = Path(__file__).resolve().parent.parent / "README.md"

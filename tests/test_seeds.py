@@ -64,7 +64,7 @@ def test_three_layer_configuration(tmp_path: Path) -> None:
 
 
 def test_oldest_readme_nested_scope_doctest() -> None:
-    example = '''
+    example = """
 >>> from hyperparameter import param_scope
 >>> with param_scope(a=1) as ps:
 ...     with param_scope(a=2) as ps2:
@@ -72,7 +72,7 @@ def test_oldest_readme_nested_scope_doctest() -> None:
 ...     ps.a == 1      # True, a=1 for outer scope
 True
 True
-'''
+"""
     test = doctest.DocTestParser().get_doctest(example, {}, "seed", "seed", 0)
     runner = doctest.DocTestRunner()
     runner.run(test)
