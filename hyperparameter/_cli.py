@@ -1,18 +1,22 @@
 """``hp.launch``: a command line built from ``@hp.param`` signatures and docstrings.
 
-Layers, weakest first: signature defaults < ``-D key=value`` < explicit options. Every value
-from the command line converts by the engine's rules before the program runs, and a bad one
-is an error naming the option.
+Layers, weakest first: signature defaults < ``--config FILE`` < ``-D key=value`` < explicit
+options. Every value from the command line converts by the engine's rules before the program
+runs, and a bad one is an error naming the option.
+
+Startup matters (``--help`` must be quick), so the modules that only some runs need —
+``difflib`` for "did you mean", the static scan behind ``-lps``/``-ep``/``--strict``, config
+files, dumping — are imported where they are used.
 """
 
 from __future__ import annotations
 
 import argparse
-import difflib
 import inspect
+import os
 import re
 import sys
-from typing import Any, Callable, Optional, Sequence, Union
+from typing import Any, Callable, Iterable, Optional, Sequence, Union
 
 from . import _scope as _scope_module
 from ._backend import backend
@@ -21,6 +25,9 @@ from ._param import ParamInfo, registry
 from ._scope import scope
 
 _SIMPLE_TYPES = (bool, int, float, str)
+_TYPE_NAMES = {"bool": bool, "int": int, "float": float, "str": str}
+_LISTING_FLAGS = ("-lps", "--list-params", "-ep", "--explain-param")
+_DEFINITION = re.compile(r"[^-=\s][^=\s]*=")
 
 
 # --- docstrings -------------------------------------------------------------------------------
@@ -32,55 +39,104 @@ def _summary(func: Callable) -> str:
 
 
 def param_help(func: Callable) -> dict[str, str]:
-    """Per-parameter help from a Google-style ``Args:`` or NumPy-style ``Parameters`` section."""
+    """Per-parameter help from a Google-style ``Args:`` or NumPy-style ``Parameters`` section.
+
+    >>> def f(lr=0.1, steps=10):
+    ...     '''Train.
+    ...
+    ...     Args:
+    ...         lr (float): the learning rate,
+    ...             before warm-up.
+    ...         steps: how many steps.
+    ...     '''
+    >>> param_help(f)
+    {'lr': 'the learning rate, before warm-up.', 'steps': 'how many steps.'}
+    """
     doc = inspect.getdoc(func) or ""
     helps: dict[str, str] = {}
-    google = re.search(r"^(?:Args|Arguments|Parameters):\s*\n((?:[ \t]+.*\n?|\s*\n)+)", doc, re.M)
+    google = re.search(
+        r"^(?:Args|Arguments|Parameters|Keyword Args|Keyword Arguments):[ \t]*\n((?:[ \t]+.*\n?|[ \t]*\n)+)",
+        doc,
+        re.M,
+    )
     if google:
+        lines = [line for line in google.group(1).splitlines()]
+        indent = next((len(line) - len(line.lstrip()) for line in lines if line.strip()), 0)
         current = None
-        for line in google.group(1).splitlines():
-            match = re.match(r"^\s{2,8}(\*{0,2}\w+)\s*(?:\([^)]*\))?\s*:\s*(.*)$", line)
-            if match:
+        for line in lines:
+            depth = len(line) - len(line.lstrip())
+            match = re.match(r"^\s*(\*{0,2}\w+)\s*(?:\([^)]*\))?\s*:\s*(.*)$", line)
+            if match and depth == indent:
                 current = match.group(1).lstrip("*")
                 helps[current] = match.group(2).strip()
             elif current and line.strip():
                 helps[current] = f"{helps[current]} {line.strip()}".strip()
         return helps
-    numpy = re.search(r"^Parameters\s*\n-{3,}\s*\n(.*?)(?:\n\s*\n[A-Z]\w+\s*\n-{3,}|\Z)", doc, re.M | re.S)
+    numpy = re.search(r"^Parameters[ \t]*\n-{3,}[ \t]*\n(.*?)(?:\n[ \t]*\n[A-Z][\w ]*\n-{3,}|\Z)", doc, re.M | re.S)
     if numpy:
         current = None
         for line in numpy.group(1).splitlines():
-            match = re.match(r"^(\w+)\s*(?::.*)?$", line)
-            if match and not line.startswith(" "):
-                current = match.group(1)
+            match = re.match(r"^(\*{0,2}\w+)\s*(?::.*)?$", line)
+            if match and not line[:1].isspace():
+                current = match.group(1).lstrip("*")
                 helps[current] = ""
             elif current and line.strip():
                 helps[current] = f"{helps[current]} {line.strip()}".strip()
     return helps
 
 
-# --- options ------------------------------------------------------------------------------------
+# --- types and conversion -----------------------------------------------------------------------
+
+
+def _resolve(annotation: Any) -> tuple[Optional[type], bool]:
+    """``(simple type or None, whether None is allowed)`` of an annotation, string or not."""
+    if isinstance(annotation, str):
+        text = annotation.replace(" ", "").replace("typing.", "")
+        match = re.fullmatch(r"Optional\[(\w+)\]|(\w+)\|None|None\|(\w+)", text)
+        if match:
+            return _TYPE_NAMES.get(next(g for g in match.groups() if g)), True
+        return _TYPE_NAMES.get(text), False
+    if annotation in _SIMPLE_TYPES:
+        return annotation, False
+    args = getattr(annotation, "__args__", None) or ()
+    if type(None) in args:
+        rest = [a for a in args if a is not type(None)]
+        if len(rest) == 1 and rest[0] in _SIMPLE_TYPES:
+            return rest[0], True
+    return None, False
 
 
 def _value_type(info: ParamInfo) -> Optional[type]:
-    annotation = info.annotation
-    if isinstance(annotation, str):
-        annotation = {"bool": bool, "int": int, "float": float, "str": str}.get(annotation)
-    if annotation in _SIMPLE_TYPES:
-        return annotation
+    wanted, _ = _resolve(info.annotation)
+    if wanted is not None:
+        return wanted
     if type(info.default) in _SIMPLE_TYPES:
         return type(info.default)
     return None
 
 
-def _converter(key: str, wanted: Optional[type]) -> Callable[[str], Any]:
+def _nullable(info: ParamInfo) -> bool:
+    return _resolve(info.annotation)[1] or info.default is None
+
+
+def _convert_text(key: str, text: str, wanted: Optional[type], nullable: bool = False) -> Any:
+    """Command-line text to a value: by the engine's rules for ``wanted``, else parsed.
+
+    Raises ConversionError. A ``str`` parameter keeps the text as typed (``007`` stays ``007``).
+    """
+    if nullable and text.strip().lower() in ("none", "null"):
+        return None
+    if wanted is None:
+        return backend.parse_value(text)
+    return backend.convert(key, text, wanted)
+
+
+def _converter(key: str, wanted: Optional[type], nullable: bool = False) -> Callable[[str], Any]:
     def convert(text: str) -> Any:
-        if wanted is None:
-            return backend.parse_value(text)
         try:
-            return backend.convert(key, text, wanted)
+            return _convert_text(key, text, wanted, nullable)
         except ConversionError as exc:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a valid {wanted.__name__}") from exc
+            raise argparse.ArgumentTypeError(f"{text!r} is not a valid {wanted.__name__ if wanted else 'value'}") from exc
 
     convert.__name__ = wanted.__name__ if wanted else "value"
     return convert
@@ -95,91 +151,338 @@ def _type_name(info: ParamInfo) -> str:
     return type(info.default).__name__
 
 
+def _escape(text: str) -> str:
+    """argparse %-formats help strings: a literal ``%`` must be doubled."""
+    return text.replace("%", "%%")
+
+
+# --- the static view of the program's source ------------------------------------------------------
+
+
+def _shown(path: str) -> str:
+    """A path relative to the working directory when it is below it."""
+    try:
+        relative = os.path.relpath(path)
+    except ValueError:
+        return path
+    return path if relative.startswith("..") else relative
+
+
+class _Static:
+    """What the program's source files declare and read: a scan of their text, done on demand."""
+
+    def __init__(self, files: Iterable[str]) -> None:
+        from pathlib import Path
+
+        from ._scan import scan
+
+        self.declared: dict[str, list] = {}
+        self.reads: dict[str, list] = {}
+        for file in files:
+            found, _ = scan(Path(file))
+            for f in found:
+                (self.declared if f.kind == "param" else self.reads).setdefault(f.key, []).append(f)
+
+    def keys(self) -> set[str]:
+        return set(self.declared) | set(self.reads)
+
+    def default(self, key: str) -> tuple[bool, Any]:
+        """``(True, value)`` for the first read of ``key`` whose default is a literal."""
+        import ast
+
+        for found in self.reads.get(key, ()):
+            if found.default:
+                try:
+                    return True, ast.literal_eval(found.default)
+                except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+                    continue
+        return False, None
+
+
+def _program_files(commands: list[_Command]) -> list[str]:
+    files: list[str] = []
+    for command in commands:
+        try:
+            file = inspect.getsourcefile(command.target)
+        except TypeError:
+            file = None
+        if file and file not in files and os.path.isfile(file):
+            files.append(file)
+    return files
+
+
+def _source_line(file: str, line: int) -> str:
+    import linecache
+
+    return linecache.getline(file, line).strip()
+
+
+# --- options ------------------------------------------------------------------------------------
+
+#: Flags of the options every program has; a parameter with one of these names is given only
+#: its ``--namespace.name`` spelling.
+_RESERVED = {"-h", "--help", "-D", "--define", "--config", "-lps", "--list-params", "-ep",
+             "--explain-param", "--dump-params", "--strict"}
+
+
 class _Command:
     """One function as a command: its parameters, options and help."""
 
     def __init__(self, func: Callable) -> None:
         self.func = func
+        self.target = inspect.unwrap(func)
+        self.name: str = func.__name__
         self.namespace: str = getattr(func, "__hp_namespace__", func.__name__)
-        self.params = [info for info in registry.values() if info.function is inspect.unwrap(func)]
+        self.params = [info for info in registry.values() if info.function is self.target]
         self.helps = param_help(func)
-        self.required = [
-            (name, p)
-            for name, p in inspect.signature(func).parameters.items()
-            if p.default is inspect.Parameter.empty
-            and p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
-        ]
-
-    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        for name, p in self.required:
-            wanted = p.annotation if p.annotation in _SIMPLE_TYPES else None
-            parser.add_argument(
-                name, type=_converter(f"{self.namespace}.{name}", wanted), help=self.helps.get(name)
-            )
-        group = parser.add_argument_group(f"parameters ({self.namespace}.*)")
+        self.positionals: list[inspect.Parameter] = []
+        self.keyword_only: list[inspect.Parameter] = []
+        self.varargs: Optional[inspect.Parameter] = None
+        for p in inspect.signature(func).parameters.values():
+            if p.kind is inspect.Parameter.VAR_POSITIONAL:
+                self.varargs = p
+            elif p.default is inspect.Parameter.empty and p.kind is not inspect.Parameter.VAR_KEYWORD:
+                (self.keyword_only if p.kind is inspect.Parameter.KEYWORD_ONLY else self.positionals).append(p)
+        #: Each parameter's option flags: ``--batch-size`` and ``--batch_size``, or
+        #: ``--ns.name`` when the name is taken by a common option (``--config``, ...).
+        self.flags: dict[str, list[str]] = {}
         for info in self.params:
-            flag = "--" + info.name.replace("_", "-")
-            flags = [flag] if flag == f"--{info.name}" else [flag, f"--{info.name}"]
-            text = self.helps.get(info.name, "")
+            dashed = "--" + info.name.replace("_", "-")
+            self.flags[info.key] = [dashed] if dashed not in _RESERVED else [f"--{info.key}"]
+
+    def option_text(self, key: str) -> str:
+        """How the option of ``key`` is written: ``--name STR`` or ``--shout/--no-shout``."""
+        info = registry[key]
+        flag = self.flags[key][0]
+        if _value_type(info) is bool:
+            return f"{flag}/--no-{flag[2:]}"
+        wanted = _value_type(info)
+        return f"{flag} {_type_name(info).upper() if wanted else 'VALUE'}"
+
+    @property
+    def required(self) -> list[inspect.Parameter]:
+        return [*self.positionals, *self.keyword_only]
+
+    def add_arguments(self, parser: argparse.ArgumentParser, listing: bool) -> list[str]:
+        """Add this command's positionals and options; return every option flag added."""
+        added: list[str] = []
+        for p in self.required:
+            wanted, nullable = _resolve(p.annotation)
+            parser.add_argument(
+                f"hp-pos:{p.name}", metavar=p.name, nargs="?" if listing else None,
+                type=_converter(f"{self.namespace}.{p.name}", wanted, nullable),
+                help=_escape(self.helps.get(p.name, "")) or None,
+            )
+        if self.varargs is not None:
+            wanted, nullable = _resolve(self.varargs.annotation)
+            parser.add_argument(
+                f"hp-pos:*{self.varargs.name}", metavar=self.varargs.name, nargs="*",
+                type=_converter(f"{self.namespace}.{self.varargs.name}", wanted, nullable),
+                help=_escape(self.helps.get(self.varargs.name, "")) or None,
+            )
+        if not self.params:
+            return added
+        group = parser.add_argument_group(
+            f"parameters (keys {self.namespace}.*; -D {self.namespace}.NAME=VALUE sets them too)"
+        )
+        for info in self.params:
+            flags = self.flags[info.key]
+            added += flags
+            text = _escape(self.helps.get(info.name, ""))
             described = f"{text} " if text else ""
-            if _value_type(info) is bool:
+            wanted = _value_type(info)
+            if wanted is bool:
+                added += [f"--no-{f[2:]}" for f in flags]
                 group.add_argument(
                     *flags, dest=f"hp:{info.key}", action=argparse.BooleanOptionalAction,
-                    default=None, help=f"{described}(key {info.key}, default: {info.default})",
+                    default=None, help=f"{described}(default: {info.default})",
                 )
             else:
                 group.add_argument(
-                    *flags, dest=f"hp:{info.key}", type=_converter(info.key, _value_type(info)),
-                    default=None, metavar=_type_name(info).upper(),
-                    help=f"{described}(key {info.key}, default: {info.default!r})",
+                    *flags, dest=f"hp:{info.key}", type=_converter(info.key, wanted, _nullable(info)),
+                    default=None, metavar=_type_name(info).upper() if wanted else "VALUE",
+                    help=f"{described}(default: {_escape(repr(info.default))})",
                 )
+        return added
+
+    def usage(self) -> str:
+        words = ["%(prog)s [OPTIONS]" if self.params else "%(prog)s", "[-D KEY=VALUE ...]", "[--config FILE]"]
+        words += [p.name for p in self.required]
+        if self.varargs is not None:
+            words.append(f"[{self.varargs.name} ...]")
+        return " ".join(words)
+
+    def example(self) -> Optional[tuple[str, str]]:
+        """An example ``(option, -D definition)`` setting one of this command's parameters."""
+        numeric = [i for i in self.params if _value_type(i) in (int, float) and type(i.default) in (int, float)]
+        info = numeric[0] if numeric else (self.params[0] if self.params else None)
+        if info is None:
+            return None
+        flag = self.flags[info.key][0]
+        if isinstance(info.default, bool):
+            option = flag if info.default is False else f"--no-{flag[2:]}"
+            return option, f"{info.key}={str(not info.default).lower()}"
+        if isinstance(info.default, (int, float)):
+            value = str(info.default + 2 if isinstance(info.default, int) else info.default * 10)
+        else:
+            value = "VALUE"
+        return f"{flag} {value}", f"{info.key}={value}"
 
     def call(self, args: argparse.Namespace) -> Any:
-        positional = [getattr(args, name) for name, _ in self.required]
-        return self.func(*positional)
+        positional = [getattr(args, f"hp-pos:{p.name}") for p in self.positionals]
+        if self.varargs is not None:
+            positional += getattr(args, f"hp-pos:*{self.varargs.name}") or []
+        keywords = {p.name: getattr(args, f"hp-pos:{p.name}") for p in self.keyword_only}
+        return self.func(*positional, **keywords)
 
 
-def _common_options(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("hyperparameters")
-    group.add_argument(
-        "-D", "--define", metavar="KEY=VALUE", nargs="+", action="extend", default=[],
-        help="set a parameter for this run (repeatable): -D train.lr=0.01 -D model.depth=4",
+def _common_options(parser: argparse.ArgumentParser, prefix: str = "") -> list[str]:
+    setting = parser.add_argument_group("setting parameters")
+    setting.add_argument(
+        "-D", "--define", dest=f"{prefix}define", metavar="KEY=VALUE", action="append", default=[],
+        help="set any parameter by its key: -D train.lr=0.01 (repeatable; -D a=1 b=2 sets "
+        "both); overrides --config, and an option such as --lr overrides -D",
     )
-    group.add_argument(
-        "--config", metavar="FILE", action="append", default=[],
-        help="load parameters from a JSON, TOML or YAML file (repeatable; later files win, -D wins over files)",
+    setting.add_argument(
+        "--config", dest=f"{prefix}config", metavar="FILE", action="append", default=[],
+        help="read parameters from a JSON, TOML or YAML file (repeatable; later files win)",
     )
-    group.add_argument(
-        "-lps", "--list-params", action="store_true",
-        help="list every parameter with its type, default, current value and source, then exit",
+    setting.add_argument(
+        "--strict", dest=f"{prefix}strict", action="store_true",
+        help="stop before running if a -D key is not a parameter of this program",
     )
-    group.add_argument(
-        "-ep", "--explain-param", metavar="KEY",
-        help="explain one parameter: where it is declared, its value and where it came from, then exit",
+    setting.add_argument(
+        "--dump-params", dest=f"{prefix}dump_params", metavar="FILE",
+        help="after the run, write the parameters it used to FILE (.toml, .yaml or .json); "
+        "--config FILE repeats the run",
     )
-    group.add_argument(
-        "--dump-params", metavar="FILE",
-        help="after the run, write every parameter it used, with its final value, to FILE "
-        "(.toml, .yaml or .json); --config FILE runs it again the same way",
+    looking = parser.add_argument_group("inspecting parameters (print and exit, without running)")
+    looking.add_argument(
+        "-lps", "--list-params", dest=f"{prefix}list_params", action="store_true",
+        help="list every parameter: type, default, value and where the value comes from",
     )
-    group.add_argument(
-        "--strict", action="store_true",
-        help="fail before running when a -D key is not a known parameter",
+    looking.add_argument(
+        "-ep", "--explain-param", dest=f"{prefix}explain_param", metavar="KEY",
+        help="explain one parameter: its value, source, help and every place that reads it",
     )
+    return ["--define", "--config", "--strict", "--dump-params", "--list-params", "--explain-param", "--help"]
+
+
+def _expand_definitions(argv: Sequence[str], flags: Iterable[str] = ()) -> list[str]:
+    """``-D a=1 b=2`` -> ``-D a=1 -D b=2``: the words after a ``-D`` that look like KEY=VALUE.
+
+    Only such words are taken, so ``-D a=1 input.txt`` leaves ``input.txt`` to a positional.
+    ``--batch_size`` becomes ``--batch-size`` when that is one of ``flags``.
+    """
+    flags = set(flags)
+    out: list[str] = []
+    i = 0
+    while i < len(argv):
+        word = argv[i]
+        if word == "--":
+            out += argv[i:]
+            break
+        if word.startswith("--") and "_" in word.partition("=")[0]:
+            name, sep, rest = word.partition("=")
+            if name.replace("_", "-") in flags:
+                word = name.replace("_", "-") + sep + rest
+        out.append(word)
+        i += 1
+        if word in ("-D", "--define"):
+            flag = word
+            if i < len(argv):
+                out.append(argv[i])
+                i += 1
+        elif word.startswith("--define=") or (word.startswith("-D") and len(word) > 2):
+            flag = "-D"
+        else:
+            continue
+        while i < len(argv) and _DEFINITION.match(argv[i]):
+            out += [flag, argv[i]]
+            i += 1
+    return out
 
 
 # --- listing and explaining -------------------------------------------------------------------
 
 
-def _rows(params: list[ParamInfo], ps: scope) -> list[tuple[str, ...]]:
-    rows = []
-    for info in sorted(params, key=lambda i: i.key):
-        value, source = info.default, "default"
-        if info.key in ps:
-            value = ps[info.key]()
-            source = ps.source(info.key) or "code"
-        rows.append((info.key, _type_name(info), repr(info.default), repr(value), source))
-    return rows
+class _Run:
+    """Everything one invocation knows: commands, the layered scope and the static view."""
+
+    def __init__(self, commands: list[_Command], chosen: Optional[_Command], ps: scope, static: _Static) -> None:
+        self.commands = [chosen] if chosen is not None else commands
+        self.ps = ps
+        self.static = static
+        self.values = ps.to_dict()  # not ps[key]: that would count as a read
+
+    def value(self, key: str, default: Any) -> tuple[Any, str]:
+        if key in self.values:
+            return self.values[key], self.ps.source(key) or "code"
+        return default, "default"
+
+    def params(self) -> list[ParamInfo]:
+        return [info for command in self.commands for info in command.params]
+
+    def rows(self, defined: Iterable[str]) -> list[tuple[str, ...]]:
+        rows: dict[str, tuple[str, ...]] = {}
+        for info in self.params():
+            value, source = self.value(info.key, info.default)
+            rows[info.key] = (info.key, _type_name(info), repr(info.default), repr(value), source)
+        for key, reads in self.static.reads.items():
+            if key in rows:
+                continue
+            known, default = self.static.default(key)
+            type_name = type(default).__name__ if known and type(default) in _SIMPLE_TYPES else "?"
+            shown_default = repr(default) if known else (reads[0].default or "(required)")
+            value, source = self.value(key, default if known else None)
+            shown_value = repr(value) if known or source != "default" else "-"
+            rows[key] = (key, type_name, shown_default, shown_value, source)
+        for key in defined:
+            if key not in rows:
+                value, source = self.value(key, None)
+                rows[key] = (key, "?", "-", repr(value), f"{source} (unknown key)")
+        return [rows[key] for key in sorted(rows)]
+
+    def explain(self, key: str) -> Optional[str]:
+        info = next((i for i in self.params() if i.key == key), None)
+        reads = self.static.reads.get(key, [])
+        if info is None and not reads:
+            return None
+        lines = [key]
+        if info is not None:
+            value, source = self.value(key, info.default)
+            lines += [f"  type:         {_type_name(info)}", f"  default:      {info.default!r}"]
+        else:
+            known, default = self.static.default(key)
+            value, source = self.value(key, default if known else None)
+            type_name = type(default).__name__ if known and type(default) in _SIMPLE_TYPES else "?"
+            lines += [f"  type:         {type_name}", f"  default:      {default!r}" if known else
+                      f"  default:      {reads[0].default or '(none: required)'}"]
+        lines += [f"  value:        {value!r}", f"  source:       {source}"]
+        if info is not None:
+            text = param_help(info.function).get(info.name)
+            if text:
+                lines.append(f"  help:         {text}")
+            command = next(c for c in self.commands if info in c.params)
+            lines.append(f"  set with:     {command.option_text(key)}, -D {key}=VALUE or --config FILE")
+            declared = self.static.declared.get(key)
+            where = f"{_shown(declared[0].file)}:{declared[0].line}" if declared else _where(info.function)
+            lines.append(f"  declared in:  {info.function.__qualname__}({info.name}=...) at {where}")
+        else:
+            lines.append(f"  set with:     -D {key}=VALUE or --config FILE")
+        lines.append("  read by:")
+        if info is not None:
+            lines.append(f"    {info.function.__qualname__}(), which receives it as its argument {info.name}")
+        for found in reads:
+            lines.append(f"    {_shown(found.file)}:{found.line} in {found.where}: {_source_line(found.file, found.line)}")
+        return "\n".join(lines) + "\n"
+
+
+def _where(func: Callable) -> str:
+    try:
+        return f"{_shown(inspect.getsourcefile(func) or '?')}:{inspect.getsourcelines(func)[1]}"
+    except (OSError, TypeError):
+        return "<unknown>"
 
 
 def _table(rows: list[tuple[str, ...]], header: tuple[str, ...]) -> str:
@@ -189,85 +492,45 @@ def _table(rows: list[tuple[str, ...]], header: tuple[str, ...]) -> str:
     return "\n".join(lines)
 
 
-def _explain(key: str, ps: scope) -> str:
-    info = registry.get(key)
-    if info is None:
-        return _unknown_key_message(key, "parameter") + "\n"
-    func = info.function
-    value, source = (ps[key](), ps.source(key) or "code") if key in ps else (info.default, "default")
-    try:
-        where = f"{inspect.getsourcefile(func)}:{inspect.getsourcelines(func)[1]}"
-    except (OSError, TypeError):
-        where = "<unknown>"
-    lines = [
-        f"{key}",
-        f"  type:        {_type_name(info)}",
-        f"  default:     {info.default!r}",
-        f"  value:       {value!r}",
-        f"  source:      {source}",
-        f"  declared in: {func.__qualname__}({info.name}=...) at {where}",
-    ]
-    text = param_help(func).get(info.name)
-    if text:
-        lines.append(f"  help:        {text}")
-    return "\n".join(lines) + "\n"
+def _closest(key: str, candidates: Iterable[str]) -> Optional[str]:
+    import difflib
+
+    close = difflib.get_close_matches(key, sorted(c for c in set(candidates) if c != key), n=1, cutoff=0.6)
+    return close[0] if close else None
 
 
-def _known_keys() -> set[str]:
-    return set(registry) | _scope_module.referenced_keys
+def _hint(key: str, candidates: Iterable[str]) -> str:
+    close = _closest(key, candidates)
+    return f"; did you mean {close}?" if close else ""
 
 
-def _unknown_key_message(key: str, what: str = "-D key") -> str:
-    close = difflib.get_close_matches(key, sorted(_known_keys()), n=1, cutoff=0.6)
-    hint = f"; did you mean {close[0]}?" if close else ""
-    return f"unknown {what} {key}{hint}"
+# --- reading the command line ----------------------------------------------------------------
 
 
-# --- launch -------------------------------------------------------------------------------------
-
-
-def _parse_definitions(parser: argparse.ArgumentParser, definitions: list[str]) -> list[tuple[str, Any]]:
+def _parse_definitions(
+    error: Callable[[str], Any], definitions: list[str], wanted_of: Callable[[str], tuple[Optional[type], bool]]
+) -> list[tuple[str, Any]]:
     parsed = []
     for text in definitions:
         key, sep, raw = text.partition("=")
         key = key.strip()
         if not sep:
-            parser.error(f"argument -D/--define: {text!r} is not KEY=VALUE")
+            error(f"argument -D/--define: {text!r} is not KEY=VALUE")
         try:
             _scope_module.checked(key)
         except HyperparameterError as exc:
-            parser.error(f"argument -D/--define: {exc}")
-        value = backend.parse_value(raw)
-        info = registry.get(key)
-        wanted = _value_type(info) if info else None
-        if wanted is not None and value is not None:
-            try:
-                value = backend.convert(key, value, wanted)
-            except ConversionError:
-                parser.error(f"argument -D/--define: {key}={raw!r} is not a valid {wanted.__name__}")
+            error(f"argument -D/--define: {exc}")
+        wanted, nullable = wanted_of(key)
+        try:
+            value = _convert_text(key, raw, wanted, nullable)
+        except ConversionError:
+            error(f"argument -D/--define: {key}={raw!r} is not a valid {wanted.__name__ if wanted else 'value'}")
         parsed.append((key, value))
     return parsed
 
 
-def _dump_params(parser: argparse.ArgumentParser, target: str, ps: scope, params: list[ParamInfo]) -> None:
-    """Write the run's parameters: every declared one, and every key read that has a value."""
-    from pathlib import Path
-
-    from ._dump import write
-
-    values = {info.key: info.default for info in params}
-    for key in set(values) | _scope_module.referenced_keys:
-        if key in ps:
-            values[key] = ps[key]()
-    try:
-        write(Path(target), values)
-    except (OSError, ValueError) as exc:
-        print(f"error: --dump-params {target}: {exc}", file=sys.stderr)
-        raise SystemExit(2) from None
-
-
-def _load_configs(parser: argparse.ArgumentParser, files: list[str]) -> list[tuple[str, Any, Optional[str]]]:
-    """Every value of the ``--config`` files, checked against the declared parameters."""
+def _load_configs(error: Callable[[str], Any], files: list[str]) -> list[tuple[str, Any, Optional[str]]]:
+    """Every value of the ``--config`` files, converted to the declared parameters' types."""
     if not files:
         return []
     from ._config import ConfigError, config
@@ -275,7 +538,7 @@ def _load_configs(parser: argparse.ArgumentParser, files: list[str]) -> list[tup
     try:
         loaded = list(config(files).flat())
     except ConfigError as exc:
-        parser.error(f"argument --config: {exc}")
+        error(f"argument --config: {exc}")
     checked = []
     for key, value, source in loaded:
         info = registry.get(key)
@@ -284,9 +547,41 @@ def _load_configs(parser: argparse.ArgumentParser, files: list[str]) -> list[tup
             try:
                 value = backend.convert(key, value, wanted)
             except ConversionError:
-                parser.error(f"argument --config: {source}: {value!r} is not a valid {wanted.__name__}")
+                error(f"argument --config: {source}: {value!r} is not a valid {wanted.__name__}")
         checked.append((key, value, source))
     return checked
+
+
+def _dump_params(target: str, run: _Run, command: _Command) -> None:
+    """Write what the run read: its parameters, and every key it read that has a value."""
+    from pathlib import Path
+
+    from ._dump import write
+
+    values = run.ps.to_dict()
+    read = _scope_module.referenced_keys
+    dumped = {info.key: values.get(info.key, info.default) for info in command.params}
+    for key in read:
+        if key in values:
+            dumped[key] = values[key]
+    for key in read & set(run.static.reads):
+        known, default = run.static.default(key)
+        clash = any(k.startswith(key + ".") or key.startswith(k + ".") for k in dumped)
+        if key not in dumped and known and not clash:
+            dumped[key] = default
+    if target.lower().endswith(".toml"):
+        for key, value in dumped.items():
+            info = registry.get(key)
+            default = info.default if info is not None else run.static.default(key)[1]
+            if value is None and default is not None:
+                print(f"error: --dump-params {target}: {key} is None, which TOML cannot hold, and its "
+                      f"default is {default!r}; write a .yaml or .json file", file=sys.stderr)
+                raise SystemExit(2)
+    try:
+        write(Path(target), dumped)
+    except (OSError, ValueError) as exc:
+        print(f"error: --dump-params {target}: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 def _collect(target: Any, caller_globals: dict) -> list[Callable]:
@@ -294,14 +589,55 @@ def _collect(target: Any, caller_globals: dict) -> list[Callable]:
         module = caller_globals.get("__name__")
         found = [
             obj for obj in caller_globals.values()
-            if callable(obj) and hasattr(obj, "__hp_namespace__") and getattr(obj, "__module__", None) == module
+            if inspect.isfunction(obj) and hasattr(obj, "__hp_namespace__")
+            and getattr(obj, "__module__", None) == module
         ]
         if not found:
             raise HyperparameterError(f"hp.launch(): module {module!r} has no @hp.param functions")
         return found
     if callable(target):
         return [target]
-    return list(target)
+    found = list(target)
+    if not found:
+        raise HyperparameterError("hp.launch(): the list of functions is empty")
+    return found
+
+
+def _epilog(commands: list[_Command], single: bool) -> str:
+    if single:
+        command = commands[0]
+        lines = ["examples:"]
+        example = command.example()
+        if example:
+            option, definition = example
+            lines += [f"  %(prog)s {option}", f"  %(prog)s -D {definition}  (the same, by key)"]
+        lines += [
+            "  %(prog)s --config run.toml --dump-params used.toml",
+            "  %(prog)s -lps  (list the parameters; -ep KEY explains one)",
+        ]
+        return "\n".join(lines)
+    first = commands[0]
+    lines = ["examples:", f"  %(prog)s {first.name} --help"]
+    example = first.example()
+    if example:
+        lines.append(f"  %(prog)s {first.name} -D {example[1]}")
+    lines.append("  %(prog)s -lps  (the parameters of every command)")
+    return "\n".join(lines)
+
+
+class _Options:
+    """The program-wide options, merged from the main parser and the chosen subcommand's."""
+
+    def __init__(self, args: argparse.Namespace, sub: bool) -> None:
+        def pick(name: str) -> Any:
+            return getattr(args, f"sub:{name}", None) if sub else None
+
+        self.define: list[str] = args.define + (pick("define") or [])
+        self.config: list[str] = args.config + (pick("config") or [])
+        self.strict: bool = args.strict or bool(pick("strict"))
+        self.dump_params: Optional[str] = pick("dump_params") or args.dump_params
+        self.list_params: bool = args.list_params or bool(pick("list_params"))
+        self.explain_param: Optional[str] = pick("explain_param") or args.explain_param
 
 
 def launch(
@@ -314,7 +650,8 @@ def launch(
     One function becomes the program; several (a list, or every ``@hp.param`` function of the
     calling module when none is given) become subcommands. Its keyword parameters become
     ``--name VALUE`` options (booleans ``--flag/--no-flag``), required parameters become
-    positionals, and the docstring's ``Args:`` section becomes the help.
+    positionals, and the docstring's ``Args:`` section becomes the help. ``-lps`` and ``-ep``
+    print and exit (``SystemExit(0)``) without running the function, like ``--help``.
 
     >>> import hyperparameter as hp
     >>> @hp.param("greet")
@@ -323,53 +660,127 @@ def launch(
     >>> hp.launch(greet, argv=["-D", "greet.name=Alice", "--times", "3"])
     'Hello, Alice!!!'
     """
-    caller_globals = inspect.stack()[1].frame.f_globals if target is None else {}
+    caller_globals = sys._getframe(1).f_globals if target is None else {}
     commands = [_Command(f) for f in _collect(target, caller_globals)]
+    option_flags = {f for c in commands for flags in c.flags.values() for f in flags}
+    option_flags |= {f"--no-{f[2:]}" for f in option_flags}
+    argv = _expand_definitions(list(sys.argv[1:] if argv is None else argv), option_flags)
+    words = argv[: argv.index("--")] if "--" in argv else argv
+    listing = any(w in _LISTING_FLAGS or w.startswith(("--explain-param=", "--list-params=")) for w in words)
     single = len(commands) == 1
     parser = argparse.ArgumentParser(
         prog=prog,
         description=_summary(commands[0].func) if single else None,
+        usage=commands[0].usage() if single else "%(prog)s [-D KEY=VALUE ...] [--config FILE] COMMAND ...",
+        epilog=_epilog(commands, single),
         formatter_class=argparse.RawDescriptionHelpFormatter,
+        allow_abbrev=False,
     )
-    _common_options(parser)
+    flags: dict[Optional[str], list[str]] = {}
+    parsers: dict[Optional[str], argparse.ArgumentParser] = {None: parser}
     if single:
-        commands[0].add_arguments(parser)
-        chosen = commands[0]
+        flags[None] = commands[0].add_arguments(parser, listing)
     else:
-        sub = parser.add_subparsers(dest="hp:command", required=True, metavar="COMMAND")
+        sub = parser.add_subparsers(dest="hp:command", metavar="COMMAND", title="commands")
         for command in commands:
-            child = sub.add_parser(command.func.__name__, help=_summary(command.func), description=_summary(command.func))
-            _common_options(child)
-            command.add_arguments(child)
-    args = parser.parse_args(argv)
+            dashed = command.name.replace("_", "-")
+            summary = _summary(command.func)
+            child = sub.add_parser(
+                dashed, aliases=[command.name] if dashed != command.name else [], prog=f"{parser.prog} {dashed}",
+                help=_escape(summary), description=summary, usage=command.usage(), allow_abbrev=False,
+                formatter_class=argparse.RawDescriptionHelpFormatter,
+            )
+            flags[command.name] = command.add_arguments(child, listing) + _common_options(child, prefix="sub:")
+            parsers[command.name] = child
+    flags[None] = flags.get(None, []) + _common_options(parser)
+    args, extras = parser.parse_known_args(argv)
+    chosen: Optional[_Command] = commands[0] if single else None
     if not single:
-        chosen = next(c for c in commands if c.func.__name__ == getattr(args, "hp:command"))
-    from_files = _load_configs(parser, args.config)
-    definitions = _parse_definitions(parser, args.define)
-    unknown = [key for key, _ in definitions if key not in registry]
-    if unknown and args.strict:
-        parser.error("; ".join(_unknown_key_message(k) for k in unknown))
+        name = getattr(args, "hp:command", None)
+        chosen = next((c for c in commands if name in (c.name, c.name.replace("_", "-"))), None)
+    key = chosen.name if chosen is not None and not single else None
+    error = parsers[key].error
+    if extras:
+        hints = [_closest(e.split("=", 1)[0], flags[key] + flags[None]) for e in extras if e.startswith("--")]
+        hint = "; did you mean " + ", ".join(h for h in hints if h) + "?" if any(hints) else ""
+        error(f"unrecognized arguments: {' '.join(extras)}{hint}")
+    opts = _Options(args, sub=not single)
+    if chosen is None and not (opts.list_params or opts.explain_param):
+        error("choose a command: " + ", ".join(c.name.replace("_", "-") for c in commands))
+
+    listed = [chosen] if chosen is not None else commands
+    files = _program_files(listed)
+    static_cache: list[_Static] = []
+
+    def static() -> _Static:
+        if not static_cache:
+            static_cache.append(_Static(files))
+        return static_cache[0]
+
+    def wanted_of(key: str) -> tuple[Optional[type], bool]:
+        info = registry.get(key)
+        if info is not None:
+            return _value_type(info), _nullable(info)
+        known, default = static().default(key)
+        return (type(default), False) if known and type(default) in _SIMPLE_TYPES else (None, False)
+
+    from_files = _load_configs(error, opts.config)
+    definitions = _parse_definitions(error, opts.define, wanted_of)
+    declared = set(registry)
+    unknown = [k for k, _ in definitions if k not in declared and k not in _scope_module.referenced_keys]
+    if unknown:
+        strangers = [k for k in unknown if k not in static().keys()]
+        if strangers and opts.strict:
+            candidates = declared | static().keys()
+            error("; ".join(f"unknown -D key {k}{_hint(k, candidates)}" for k in strangers))
     with scope() as ps:
-        for key, value, source in from_files:
-            ps.set(key, value, source=source)
-        for key, value in definitions:
-            ps.set(key, value, source="-D")
+        for key_, value, source in from_files:
+            ps.set(key_, value, source=source)
+        for key_, value in definitions:
+            ps.set(key_, value, source="-D")
         for dest, value in vars(args).items():
             if dest.startswith("hp:") and dest != "hp:command" and value is not None:
                 ps.set(dest[3:], value, source="option")
-        if args.list_params:
-            params = [info for c in commands for info in c.params]
-            print(_table(_rows(params, ps), ("key", "type", "default", "value", "source")))
-            return None
-        if args.explain_param:
-            sys.stdout.write(_explain(args.explain_param, ps))
-            return None
+        if opts.list_params or opts.explain_param:
+            run = _Run(commands, chosen, ps, static())
+            candidates = declared | static().keys()
+            for k in unknown:
+                if k not in static().keys():
+                    print(f"warning: unknown -D key {k}{_hint(k, candidates)}", file=sys.stderr)
+            if opts.list_params:
+                defined = [k for k, _ in definitions] + [k for k, _, _ in from_files]
+                print(_table(run.rows(defined), ("key", "type", "default", "value", "source")))
+            if opts.explain_param:
+                text = run.explain(opts.explain_param)
+                if text is None:
+                    print(f"error: unknown parameter {opts.explain_param}{_hint(opts.explain_param, candidates)}",
+                          file=sys.stderr)
+                    raise SystemExit(2)
+                sys.stdout.write(text)
+            sys.stdout.flush()
+            raise SystemExit(0)
+        assert chosen is not None
         try:
             result = chosen.call(args)
-            if args.dump_params:
-                _dump_params(parser, args.dump_params, ps, [info for c in commands for info in c.params])
+            if opts.dump_params:
+                _dump_params(opts.dump_params, _Run(commands, chosen, ps, static()), chosen)
             return result
         finally:
-            for key in unknown:
-                if key not in _known_keys():
-                    print(f"warning: {_unknown_key_message(key)}", file=sys.stderr)
+            _warn_unread(unknown, static if unknown else None)
+
+
+def _warn_unread(unknown: list[str], static: Optional[Callable[[], _Static]]) -> None:
+    """Report the -D keys that nothing declares and nothing read during the run."""
+    read = _scope_module.referenced_keys
+    for key in unknown:
+        if key in read or static is None:
+            continue
+        places = static().reads.get(key)
+        if places:
+            where = ", ".join(f"{_shown(f.file)}:{f.line}" for f in places)
+            print(f"warning: -D {key}: nothing read it during this run (the code reads it at {where})",
+                  file=sys.stderr)
+        else:
+            candidates = set(registry) | static().keys() | {k for k in read if "." in k}
+            print(f"warning: unknown -D key {key}: no @hp.param declares it and nothing read it"
+                  f"{_hint(key, candidates)}", file=sys.stderr)

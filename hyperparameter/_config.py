@@ -247,7 +247,9 @@ def _read(path: Path) -> dict:
 def _leaves(data: Mapping, prefix: str = "") -> Iterator[tuple[str, Any]]:
     for key, value in data.items():
         if not isinstance(key, str):
-            hint = " (YAML reads unquoted yes/no/on/off as booleans: quote it)" if isinstance(key, bool) else ""
+            hint = ""
+            if isinstance(key, bool):
+                hint = " (YAML reads unquoted yes/no/on/off as booleans: quote it)"
             raise ConfigError(
                 [f"key {prefix}{key!r} is not a string but {type(key).__name__}{hint}"]
             )

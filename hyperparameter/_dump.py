@@ -41,13 +41,13 @@ def _toml_value(value: Any, key: str) -> str:
 
 
 def _toml(tree: dict, prefix: str = "") -> list[str]:
-    lines = [
-        f"{json.dumps(k)} = {_toml_value(v, prefix + k)}"
-        if not k.isidentifier()
-        else f"{k} = {_toml_value(v, prefix + k)}"
-        for k, v in tree.items()
-        if not isinstance(v, dict)
-    ]
+    lines = []
+    for k, v in tree.items():
+        name = k if k.isidentifier() else json.dumps(k)
+        if v is None:  # TOML has no null: leave the key out, so reading it back gives its default
+            lines.append(f"# {name} = None (TOML has no null; left out, so the default applies)")
+        elif not isinstance(v, dict):
+            lines.append(f"{name} = {_toml_value(v, prefix + k)}")
     for k, v in tree.items():
         if isinstance(v, dict):
             lines += ["", f"[{prefix}{k}]", *_toml(v, f"{prefix}{k}.")]
@@ -55,7 +55,11 @@ def _toml(tree: dict, prefix: str = "") -> list[str]:
 
 
 def write(path: Path, flat: dict[str, Any]) -> None:
-    """Write ``flat`` (dotted keys) to ``path`` as TOML, YAML or JSON, by its extension."""
+    """Write ``flat`` (dotted keys) to ``path`` as TOML, YAML or JSON, by its extension.
+
+    TOML has no null: a ``None`` value is written as a comment, and reading the file back
+    leaves that key to its default (``--dump-params`` checks that the default is ``None``).
+    """
     tree = nest(flat)
     suffix = path.suffix.lower()
     if suffix == ".json":

@@ -53,9 +53,12 @@ def _shutdown() -> None:
 atexit.register(_shutdown)
 
 
+def _last_error() -> str:
+    return ffi.string(lib.hp_last_error()).decode("utf-8", "replace")
+
+
 def _raise(status: int) -> None:
-    message = ffi.string(lib.hp_last_error()).decode("utf-8", "replace")
-    raise _ERRORS.get(status, HyperparameterError)(message)
+    raise _ERRORS.get(status, HyperparameterError)(_last_error())
 
 
 def _utf8(text: str, what: str) -> bytes:
@@ -95,9 +98,11 @@ class NativeBackend:
 
     def check_key(self, key: str) -> None:
         raw = _utf8(key, "key")
-        status = lib.hp_key_check(raw, len(raw))
-        if status:
-            _raise(status)
+        if lib.hp_key_check(raw, len(raw)):
+            # The engine decides; the message is worded as the pure backend words it, so
+            # both backends say the same (their rules agree: tests/python/test_properties.py).
+            reason = _rules.key_problem(key) or _last_error()
+            raise InvalidKeyError(f"invalid key {_rules.shown_key(key)}: {reason}")
 
     def hash_key(self, key: str) -> int:
         raw = _utf8(key, "key")

@@ -50,10 +50,17 @@ def key_problem(key: str) -> str | None:
     return None
 
 
+def shown_key(key: str) -> str:
+    """A key quoted for a message; a very long one is cut short."""
+    if len(key) > 80:
+        return f"{key[:60]!r}... ({len(key.encode('utf-8', 'surrogatepass'))} bytes)"
+    return repr(key)
+
+
 def check_key(key: str) -> None:
     problem = key_problem(key)
     if problem is not None:
-        raise InvalidKeyError(f"invalid key {key!r}: {problem}")
+        raise InvalidKeyError(f"invalid key {shown_key(key)}: {problem}")
 
 
 # --- XXH64 ------------------------------------------------------------------------------------

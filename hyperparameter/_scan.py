@@ -14,6 +14,9 @@ from typing import Iterator, Optional
 
 _DECORATORS = {"param", "auto_param"}
 _READERS = {"scope", "param_scope"}
+#: Methods of ``hp.scope`` and of scope objects: ``hp.scope.current()`` is a call, not a read.
+_METHODS = {"current", "empty", "frozen", "init", "keys", "items", "values", "to_dict", "update",
+            "clear", "set", "source", "snapshot"}
 
 
 @dataclass
@@ -44,8 +47,11 @@ def _decorator_namespace(node: ast.expr, owner: str) -> Optional[str]:
     return owner
 
 
-def _key_path(node: ast.expr) -> Optional[str]:
-    """``hp.scope.a.b`` / ``param_scope.a.b`` / ``hp.scope["a.b"]`` -> ``"a.b"``."""
+def _key_path(node: ast.expr, aliases: frozenset = frozenset()) -> Optional[str]:
+    """``hp.scope.a.b`` / ``param_scope.a.b`` / ``hp.scope["a.b"]`` -> ``"a.b"``.
+
+    ``aliases`` are names bound by ``with hp.scope(...) as ps``: ``ps.a.b`` reads ``a.b`` too.
+    """
     parts: list[str] = []
     while True:
         if isinstance(node, ast.Attribute):
@@ -55,11 +61,11 @@ def _key_path(node: ast.expr) -> Optional[str]:
             node = node.value
         elif isinstance(node, ast.Subscript) and not parts:
             key = node.slice
-            if isinstance(key, ast.Constant) and isinstance(key.value, str) and _is_reader(node.value):
+            if isinstance(key, ast.Constant) and isinstance(key.value, str) and _is_reader(node.value, aliases):
                 return key.value
             return None
         elif isinstance(node, ast.Name):
-            return ".".join(reversed(parts)) if node.id in _READERS and parts else None
+            return ".".join(reversed(parts)) if (node.id in _READERS or node.id in aliases) and parts else None
         else:
             return None
 
@@ -68,10 +74,20 @@ def _is_reader_root(node: ast.Attribute) -> bool:
     return isinstance(node.value, ast.Name)
 
 
-def _is_reader(node: ast.expr) -> bool:
+def _is_reader(node: ast.expr, aliases: frozenset = frozenset()) -> bool:
     if isinstance(node, ast.Name):
-        return node.id in _READERS
+        return node.id in _READERS or node.id in aliases
     return isinstance(node, ast.Attribute) and node.attr in _READERS
+
+
+def _makes_scope(node: ast.expr) -> bool:
+    """``hp.scope(...)``, ``param_scope(...)``, ``hp.scope.empty(...)``, ``hp.scope.current()``."""
+    if not isinstance(node, ast.Call):
+        return False
+    func = node.func
+    if isinstance(func, ast.Attribute) and func.attr in ("empty", "current") and _is_reader(func.value):
+        return True
+    return _is_reader(func)
 
 
 class _Visitor(ast.NodeVisitor):
@@ -79,6 +95,7 @@ class _Visitor(ast.NodeVisitor):
         self.file, self.source = file, source
         self.found: list[Found] = []
         self.owner: list[str] = ["<module>"]
+        self.aliases: list[set[str]] = [set()]
 
     def text(self, node: Optional[ast.expr]) -> str:
         return "" if node is None else (ast.get_source_segment(self.source, node) or ast.unparse(node))
@@ -100,7 +117,9 @@ class _Visitor(ast.NodeVisitor):
             if namespace is not None:
                 self.declare(node, namespace, node.name)
         self.owner.append(node.name)
+        self.aliases.append(set())
         self.generic_visit(node)
+        self.aliases.pop()
         self.owner.pop()
 
     visit_FunctionDef = visit_function
@@ -118,9 +137,17 @@ class _Visitor(ast.NodeVisitor):
         self.generic_visit(node)
         self.owner.pop()
 
+    def visit_With(self, node: ast.With | ast.AsyncWith) -> None:
+        for item in node.items:
+            if isinstance(item.optional_vars, ast.Name) and _makes_scope(item.context_expr):
+                self.aliases[-1].add(item.optional_vars.id)
+        self.generic_visit(node)
+
+    visit_AsyncWith = visit_With
+
     def read(self, target: ast.expr, default: Optional[ast.expr], line: int) -> None:
-        key = _key_path(target)
-        if key:
+        key = _key_path(target, frozenset().union(*self.aliases))
+        if key and key not in _METHODS:
             self.found.append(Found(key, "read", self.text(default), self.file, line, self.owner[-1]))
 
     def visit_BinOp(self, node: ast.BinOp) -> None:

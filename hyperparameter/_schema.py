@@ -59,7 +59,22 @@ def _file(key: str, source: str) -> str:
 
 
 def _name(tp: Any) -> str:
-    return getattr(tp, "__name__", None) or str(tp).replace("typing.", "")
+    """A type as written in a schema: ``List[Layer]``, ``Optional[int]``, ``Literal['a', 'b']``."""
+    origin = typing.get_origin(tp)
+    if origin is None:
+        if tp is type(None):
+            return "None"
+        return getattr(tp, "__name__", None) or str(tp).replace("typing.", "")
+    args = typing.get_args(tp)
+    if origin is typing.Literal:
+        return f"Literal[{', '.join(map(repr, args))}]"
+    if origin in _UNION_TYPES:
+        options = [a for a in args if a is not type(None)]
+        if len(options) == 1 < len(args):
+            return f"Optional[{_name(options[0])}]"
+        return f"Union[{', '.join(map(_name, args))}]"
+    base = getattr(tp, "_name", None) or _name(origin)  # typing.List[int] -> List; list[int] -> list
+    return f"{base}[{', '.join('...' if a is Ellipsis else _name(a) for a in args)}]"
 
 
 def _fields(schema: type) -> dict[str, tuple[Any, Any]]:

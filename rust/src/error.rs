@@ -66,7 +66,7 @@ impl fmt::Display for Error {
             Error::TypeMismatch { key, value, wanted } => {
                 write!(f, "parameter {key:?}: cannot convert {value} to {wanted}")
             }
-            Error::InvalidKey { key, reason } => write!(f, "invalid key {key:?}: {reason}"),
+            Error::InvalidKey { key, reason } => write!(f, "invalid key {}: {reason}", Shown(key)),
             Error::KeyCollision { key, existing } => write!(
                 f,
                 "key {key:?} has the same hash as {existing:?}, already set in this scope"
@@ -80,3 +80,18 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
+
+/// A key quoted for a message; a very long one (up to 1 MB can arrive) is cut short.
+struct Shown<'a>(&'a str);
+
+impl fmt::Display for Shown<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const KEEP: usize = 60;
+        match self.0.char_indices().nth(KEEP) {
+            Some((cut, _)) if self.0.len() > 80 => {
+                write!(f, "{:?}... ({} bytes)", &self.0[..cut], self.0.len())
+            }
+            _ => write!(f, "{:?}", self.0),
+        }
+    }
+}

@@ -1,0 +1,32 @@
+"""Every example in the Python documentation runs as written."""
+
+from __future__ import annotations
+
+import doctest
+from pathlib import Path
+
+import pytest
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+
+
+@pytest.mark.parametrize("page", ["python.md"])
+def test_page_examples_run(page: str) -> None:
+    result = doctest.testfile(
+        str(DOCS / page), module_relative=False, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
+    )
+    assert result.attempted > 10
+    assert result.failed == 0
+
+
+def test_package_docstrings_run() -> None:
+    import hyperparameter
+    from hyperparameter import _build_info, _config, _errors, _param, _scope
+
+    failed = attempted = 0
+    for module in (hyperparameter, _scope, _param, _config, _errors, _build_info):
+        result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+        failed += result.failed
+        attempted += result.attempted
+    assert attempted > 20
+    assert failed == 0
