@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import inspect
-import os
 import re
 import sys
 from typing import Any, Callable, Iterable, Optional, Sequence, Union
@@ -72,7 +71,9 @@ def param_help(func: Callable) -> dict[str, str]:
             elif current and line.strip():
                 helps[current] = f"{helps[current]} {line.strip()}".strip()
         return helps
-    numpy = re.search(r"^Parameters[ \t]*\n-{3,}[ \t]*\n(.*?)(?:\n[ \t]*\n[A-Z][\w ]*\n-{3,}|\Z)", doc, re.M | re.S)
+    numpy = re.search(
+        r"^Parameters[ \t]*\n-{3,}[ \t]*\n(.*?)(?:\n[ \t]*\n[A-Z][\w ]*\n-{3,}|\Z)", doc, re.M | re.S
+    )
     if numpy:
         current = None
         for line in numpy.group(1).splitlines():
@@ -136,7 +137,9 @@ def _converter(key: str, wanted: Optional[type], nullable: bool = False) -> Call
         try:
             return _convert_text(key, text, wanted, nullable)
         except ConversionError as exc:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a valid {wanted.__name__ if wanted else 'value'}") from exc
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is not a valid {wanted.__name__ if wanted else 'value'}"
+            ) from exc
 
     convert.__name__ = wanted.__name__ if wanted else "value"
     return convert
@@ -156,73 +159,23 @@ def _escape(text: str) -> str:
     return text.replace("%", "%%")
 
 
-# --- the static view of the program's source ------------------------------------------------------
-
-
-def _shown(path: str) -> str:
-    """A path relative to the working directory when it is below it."""
-    try:
-        relative = os.path.relpath(path)
-    except ValueError:
-        return path
-    return path if relative.startswith("..") else relative
-
-
-class _Static:
-    """What the program's source files declare and read: a scan of their text, done on demand."""
-
-    def __init__(self, files: Iterable[str]) -> None:
-        from pathlib import Path
-
-        from ._scan import scan
-
-        self.declared: dict[str, list] = {}
-        self.reads: dict[str, list] = {}
-        for file in files:
-            found, _ = scan(Path(file))
-            for f in found:
-                (self.declared if f.kind == "param" else self.reads).setdefault(f.key, []).append(f)
-
-    def keys(self) -> set[str]:
-        return set(self.declared) | set(self.reads)
-
-    def default(self, key: str) -> tuple[bool, Any]:
-        """``(True, value)`` for the first read of ``key`` whose default is a literal."""
-        import ast
-
-        for found in self.reads.get(key, ()):
-            if found.default:
-                try:
-                    return True, ast.literal_eval(found.default)
-                except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-                    continue
-        return False, None
-
-
-def _program_files(commands: list[_Command]) -> list[str]:
-    files: list[str] = []
-    for command in commands:
-        try:
-            file = inspect.getsourcefile(command.target)
-        except TypeError:
-            file = None
-        if file and file not in files and os.path.isfile(file):
-            files.append(file)
-    return files
-
-
-def _source_line(file: str, line: int) -> str:
-    import linecache
-
-    return linecache.getline(file, line).strip()
-
-
 # --- options ------------------------------------------------------------------------------------
 
 #: Flags of the options every program has; a parameter with one of these names is given only
 #: its ``--namespace.name`` spelling.
-_RESERVED = {"-h", "--help", "-D", "--define", "--config", "-lps", "--list-params", "-ep",
-             "--explain-param", "--dump-params", "--strict"}
+_RESERVED = {
+    "-h",
+    "--help",
+    "-D",
+    "--define",
+    "--config",
+    "-lps",
+    "--list-params",
+    "-ep",
+    "--explain-param",
+    "--dump-params",
+    "--strict",
+}
 
 
 class _Command:
@@ -242,7 +195,9 @@ class _Command:
             if p.kind is inspect.Parameter.VAR_POSITIONAL:
                 self.varargs = p
             elif p.default is inspect.Parameter.empty and p.kind is not inspect.Parameter.VAR_KEYWORD:
-                (self.keyword_only if p.kind is inspect.Parameter.KEYWORD_ONLY else self.positionals).append(p)
+                (self.keyword_only if p.kind is inspect.Parameter.KEYWORD_ONLY else self.positionals).append(
+                    p
+                )
         #: Each parameter's option flags: ``--batch-size`` and ``--batch_size``, or
         #: ``--ns.name`` when the name is taken by a common option (``--config``, ...).
         self.flags: dict[str, list[str]] = {}
@@ -269,14 +224,18 @@ class _Command:
         for p in self.required:
             wanted, nullable = _resolve(p.annotation)
             parser.add_argument(
-                f"hp-pos:{p.name}", metavar=p.name, nargs="?" if listing else None,
+                f"hp-pos:{p.name}",
+                metavar=p.name,
+                nargs="?" if listing else None,
                 type=_converter(f"{self.namespace}.{p.name}", wanted, nullable),
                 help=_escape(self.helps.get(p.name, "")) or None,
             )
         if self.varargs is not None:
             wanted, nullable = _resolve(self.varargs.annotation)
             parser.add_argument(
-                f"hp-pos:*{self.varargs.name}", metavar=self.varargs.name, nargs="*",
+                f"hp-pos:*{self.varargs.name}",
+                metavar=self.varargs.name,
+                nargs="*",
                 type=_converter(f"{self.namespace}.{self.varargs.name}", wanted, nullable),
                 help=_escape(self.helps.get(self.varargs.name, "")) or None,
             )
@@ -294,13 +253,19 @@ class _Command:
             if wanted is bool:
                 added += [f"--no-{f[2:]}" for f in flags]
                 group.add_argument(
-                    *flags, dest=f"hp:{info.key}", action=argparse.BooleanOptionalAction,
-                    default=None, help=f"{described}(default: {info.default})",
+                    *flags,
+                    dest=f"hp:{info.key}",
+                    action=argparse.BooleanOptionalAction,
+                    default=None,
+                    help=f"{described}(default: {info.default})",
                 )
             else:
                 group.add_argument(
-                    *flags, dest=f"hp:{info.key}", type=_converter(info.key, wanted, _nullable(info)),
-                    default=None, metavar=_type_name(info).upper() if wanted else "VALUE",
+                    *flags,
+                    dest=f"hp:{info.key}",
+                    type=_converter(info.key, wanted, _nullable(info)),
+                    default=None,
+                    metavar=_type_name(info).upper() if wanted else "VALUE",
                     help=f"{described}(default: {_escape(repr(info.default))})",
                 )
         return added
@@ -314,7 +279,9 @@ class _Command:
 
     def example(self) -> Optional[tuple[str, str]]:
         """An example ``(option, -D definition)`` setting one of this command's parameters."""
-        numeric = [i for i in self.params if _value_type(i) in (int, float) and type(i.default) in (int, float)]
+        numeric = [
+            i for i in self.params if _value_type(i) in (int, float) and type(i.default) in (int, float)
+        ]
         info = numeric[0] if numeric else (self.params[0] if self.params else None)
         if info is None:
             return None
@@ -339,30 +306,49 @@ class _Command:
 def _common_options(parser: argparse.ArgumentParser, prefix: str = "") -> list[str]:
     setting = parser.add_argument_group("setting parameters")
     setting.add_argument(
-        "-D", "--define", dest=f"{prefix}define", metavar="KEY=VALUE", action="append", default=[],
+        "-D",
+        "--define",
+        dest=f"{prefix}define",
+        metavar="KEY=VALUE",
+        action="append",
+        default=[],
         help="set any parameter by its key: -D train.lr=0.01 (repeatable; -D a=1 b=2 sets "
         "both); overrides --config, and an option such as --lr overrides -D",
     )
     setting.add_argument(
-        "--config", dest=f"{prefix}config", metavar="FILE", action="append", default=[],
+        "--config",
+        dest=f"{prefix}config",
+        metavar="FILE",
+        action="append",
+        default=[],
         help="read parameters from a JSON, TOML or YAML file (repeatable; later files win)",
     )
     setting.add_argument(
-        "--strict", dest=f"{prefix}strict", action="store_true",
+        "--strict",
+        dest=f"{prefix}strict",
+        action="store_true",
         help="stop before running if a -D key is not a parameter of this program",
     )
     setting.add_argument(
-        "--dump-params", dest=f"{prefix}dump_params", metavar="FILE",
+        "--dump-params",
+        dest=f"{prefix}dump_params",
+        metavar="FILE",
         help="after the run, write the parameters it used to FILE (.toml, .yaml or .json); "
         "--config FILE repeats the run",
     )
     looking = parser.add_argument_group("inspecting parameters (print and exit, without running)")
     looking.add_argument(
-        "-lps", "--list-params", dest=f"{prefix}list_params", action="store_true",
+        "-lps",
+        "--list-params",
+        dest=f"{prefix}list_params",
+        action="store_true",
         help="list every parameter: type, default, value and where the value comes from",
     )
     looking.add_argument(
-        "-ep", "--explain-param", dest=f"{prefix}explain_param", metavar="KEY",
+        "-ep",
+        "--explain-param",
+        dest=f"{prefix}explain_param",
+        metavar="KEY",
         help="explain one parameter: its value, source, help and every place that reads it",
     )
     return ["--define", "--config", "--strict", "--dump-params", "--list-params", "--explain-param", "--help"]
@@ -403,112 +389,13 @@ def _expand_definitions(argv: Sequence[str], flags: Iterable[str] = ()) -> list[
     return out
 
 
-# --- listing and explaining -------------------------------------------------------------------
-
-
-class _Run:
-    """Everything one invocation knows: commands, the layered scope and the static view."""
-
-    def __init__(self, commands: list[_Command], chosen: Optional[_Command], ps: scope, static: _Static) -> None:
-        self.commands = [chosen] if chosen is not None else commands
-        self.ps = ps
-        self.static = static
-        self.values = ps.to_dict()  # not ps[key]: that would count as a read
-
-    def value(self, key: str, default: Any) -> tuple[Any, str]:
-        if key in self.values:
-            return self.values[key], self.ps.source(key) or "code"
-        return default, "default"
-
-    def params(self) -> list[ParamInfo]:
-        return [info for command in self.commands for info in command.params]
-
-    def rows(self, defined: Iterable[str]) -> list[tuple[str, ...]]:
-        rows: dict[str, tuple[str, ...]] = {}
-        for info in self.params():
-            value, source = self.value(info.key, info.default)
-            rows[info.key] = (info.key, _type_name(info), repr(info.default), repr(value), source)
-        for key, reads in self.static.reads.items():
-            if key in rows:
-                continue
-            known, default = self.static.default(key)
-            type_name = type(default).__name__ if known and type(default) in _SIMPLE_TYPES else "?"
-            shown_default = repr(default) if known else (reads[0].default or "(required)")
-            value, source = self.value(key, default if known else None)
-            shown_value = repr(value) if known or source != "default" else "-"
-            rows[key] = (key, type_name, shown_default, shown_value, source)
-        for key in defined:
-            if key not in rows:
-                value, source = self.value(key, None)
-                rows[key] = (key, "?", "-", repr(value), f"{source} (unknown key)")
-        return [rows[key] for key in sorted(rows)]
-
-    def explain(self, key: str) -> Optional[str]:
-        info = next((i for i in self.params() if i.key == key), None)
-        reads = self.static.reads.get(key, [])
-        if info is None and not reads:
-            return None
-        lines = [key]
-        if info is not None:
-            value, source = self.value(key, info.default)
-            lines += [f"  type:         {_type_name(info)}", f"  default:      {info.default!r}"]
-        else:
-            known, default = self.static.default(key)
-            value, source = self.value(key, default if known else None)
-            type_name = type(default).__name__ if known and type(default) in _SIMPLE_TYPES else "?"
-            lines += [f"  type:         {type_name}", f"  default:      {default!r}" if known else
-                      f"  default:      {reads[0].default or '(none: required)'}"]
-        lines += [f"  value:        {value!r}", f"  source:       {source}"]
-        if info is not None:
-            text = param_help(info.function).get(info.name)
-            if text:
-                lines.append(f"  help:         {text}")
-            command = next(c for c in self.commands if info in c.params)
-            lines.append(f"  set with:     {command.option_text(key)}, -D {key}=VALUE or --config FILE")
-            declared = self.static.declared.get(key)
-            where = f"{_shown(declared[0].file)}:{declared[0].line}" if declared else _where(info.function)
-            lines.append(f"  declared in:  {info.function.__qualname__}({info.name}=...) at {where}")
-        else:
-            lines.append(f"  set with:     -D {key}=VALUE or --config FILE")
-        lines.append("  read by:")
-        if info is not None:
-            lines.append(f"    {info.function.__qualname__}(), which receives it as its argument {info.name}")
-        for found in reads:
-            lines.append(f"    {_shown(found.file)}:{found.line} in {found.where}: {_source_line(found.file, found.line)}")
-        return "\n".join(lines) + "\n"
-
-
-def _where(func: Callable) -> str:
-    try:
-        return f"{_shown(inspect.getsourcefile(func) or '?')}:{inspect.getsourcelines(func)[1]}"
-    except (OSError, TypeError):
-        return "<unknown>"
-
-
-def _table(rows: list[tuple[str, ...]], header: tuple[str, ...]) -> str:
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in [header, *rows]]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
-
-
-def _closest(key: str, candidates: Iterable[str]) -> Optional[str]:
-    import difflib
-
-    close = difflib.get_close_matches(key, sorted(c for c in set(candidates) if c != key), n=1, cutoff=0.6)
-    return close[0] if close else None
-
-
-def _hint(key: str, candidates: Iterable[str]) -> str:
-    close = _closest(key, candidates)
-    return f"; did you mean {close}?" if close else ""
-
-
 # --- reading the command line ----------------------------------------------------------------
 
 
 def _parse_definitions(
-    error: Callable[[str], Any], definitions: list[str], wanted_of: Callable[[str], tuple[Optional[type], bool]]
+    error: Callable[[str], Any],
+    definitions: list[str],
+    wanted_of: Callable[[str], tuple[Optional[type], bool]],
 ) -> list[tuple[str, Any]]:
     parsed = []
     for text in definitions:
@@ -524,7 +411,9 @@ def _parse_definitions(
         try:
             value = _convert_text(key, raw, wanted, nullable)
         except ConversionError:
-            error(f"argument -D/--define: {key}={raw!r} is not a valid {wanted.__name__ if wanted else 'value'}")
+            error(
+                f"argument -D/--define: {key}={raw!r} is not a valid {wanted.__name__ if wanted else 'value'}"
+            )
         parsed.append((key, value))
     return parsed
 
@@ -552,44 +441,14 @@ def _load_configs(error: Callable[[str], Any], files: list[str]) -> list[tuple[s
     return checked
 
 
-def _dump_params(target: str, run: _Run, command: _Command) -> None:
-    """Write what the run read: its parameters, and every key it read that has a value."""
-    from pathlib import Path
-
-    from ._dump import write
-
-    values = run.ps.to_dict()
-    read = _scope_module.referenced_keys
-    dumped = {info.key: values.get(info.key, info.default) for info in command.params}
-    for key in read:
-        if key in values:
-            dumped[key] = values[key]
-    for key in read & set(run.static.reads):
-        known, default = run.static.default(key)
-        clash = any(k.startswith(key + ".") or key.startswith(k + ".") for k in dumped)
-        if key not in dumped and known and not clash:
-            dumped[key] = default
-    if target.lower().endswith(".toml"):
-        for key, value in dumped.items():
-            info = registry.get(key)
-            default = info.default if info is not None else run.static.default(key)[1]
-            if value is None and default is not None:
-                print(f"error: --dump-params {target}: {key} is None, which TOML cannot hold, and its "
-                      f"default is {default!r}; write a .yaml or .json file", file=sys.stderr)
-                raise SystemExit(2)
-    try:
-        write(Path(target), dumped)
-    except (OSError, ValueError) as exc:
-        print(f"error: --dump-params {target}: {exc}", file=sys.stderr)
-        raise SystemExit(2) from None
-
-
 def _collect(target: Any, caller_globals: dict) -> list[Callable]:
     if target is None:
         module = caller_globals.get("__name__")
         found = [
-            obj for obj in caller_globals.values()
-            if inspect.isfunction(obj) and hasattr(obj, "__hp_namespace__")
+            obj
+            for obj in caller_globals.values()
+            if inspect.isfunction(obj)
+            and hasattr(obj, "__hp_namespace__")
             and getattr(obj, "__module__", None) == module
         ]
         if not found:
@@ -686,11 +545,18 @@ def launch(
             dashed = command.name.replace("_", "-")
             summary = _summary(command.func)
             child = sub.add_parser(
-                dashed, aliases=[command.name] if dashed != command.name else [], prog=f"{parser.prog} {dashed}",
-                help=_escape(summary), description=summary, usage=command.usage(), allow_abbrev=False,
+                dashed,
+                aliases=[command.name] if dashed != command.name else [],
+                prog=f"{parser.prog} {dashed}",
+                help=_escape(summary),
+                description=summary,
+                usage=command.usage(),
+                allow_abbrev=False,
                 formatter_class=argparse.RawDescriptionHelpFormatter,
             )
-            flags[command.name] = command.add_arguments(child, listing) + _common_options(child, prefix="sub:")
+            flags[command.name] = command.add_arguments(child, listing) + _common_options(
+                child, prefix="sub:"
+            )
             parsers[command.name] = child
     flags[None] = flags.get(None, []) + _common_options(parser)
     args, extras = parser.parse_known_args(argv)
@@ -701,7 +567,9 @@ def launch(
     key = chosen.name if chosen is not None and not single else None
     error = parsers[key].error
     if extras:
-        hints = [_closest(e.split("=", 1)[0], flags[key] + flags[None]) for e in extras if e.startswith("--")]
+        from ._cli_report import closest
+
+        hints = [closest(e.split("=", 1)[0], flags[key] + flags[None]) for e in extras if e.startswith("--")]
         hint = "; did you mean " + ", ".join(h for h in hints if h) + "?" if any(hints) else ""
         error(f"unrecognized arguments: {' '.join(extras)}{hint}")
     opts = _Options(args, sub=not single)
@@ -709,12 +577,14 @@ def launch(
         error("choose a command: " + ", ".join(c.name.replace("_", "-") for c in commands))
 
     listed = [chosen] if chosen is not None else commands
-    files = _program_files(listed)
-    static_cache: list[_Static] = []
+    static_cache: list[Any] = []
 
-    def static() -> _Static:
+    def static() -> Any:
+        """The static scan of the program's source files (``_cli_report.Static``), made once."""
         if not static_cache:
-            static_cache.append(_Static(files))
+            from ._cli_report import Static
+
+            static_cache.append(Static.of(listed))
         return static_cache[0]
 
     def wanted_of(key: str) -> tuple[Optional[type], bool]:
@@ -726,13 +596,13 @@ def launch(
 
     from_files = _load_configs(error, opts.config)
     definitions = _parse_definitions(error, opts.define, wanted_of)
-    declared = set(registry)
-    unknown = [k for k, _ in definitions if k not in declared and k not in _scope_module.referenced_keys]
-    if unknown:
-        strangers = [k for k in unknown if k not in static().keys()]
-        if strangers and opts.strict:
-            candidates = declared | static().keys()
-            error("; ".join(f"unknown -D key {k}{_hint(k, candidates)}" for k in strangers))
+    unknown = [k for k, _ in definitions if k not in registry and k not in _scope_module.referenced_keys]
+    if unknown and opts.strict:
+        from ._cli_report import unknown_keys_message
+
+        message = unknown_keys_message(unknown, static())
+        if message:
+            error(message)
     with scope() as ps:
         for key_, value, source in from_files:
             ps.set(key_, value, source=source)
@@ -742,45 +612,21 @@ def launch(
             if dest.startswith("hp:") and dest != "hp:command" and value is not None:
                 ps.set(dest[3:], value, source="option")
         if opts.list_params or opts.explain_param:
-            run = _Run(commands, chosen, ps, static())
-            candidates = declared | static().keys()
-            for k in unknown:
-                if k not in static().keys():
-                    print(f"warning: unknown -D key {k}{_hint(k, candidates)}", file=sys.stderr)
-            if opts.list_params:
-                defined = [k for k, _ in definitions] + [k for k, _, _ in from_files]
-                print(_table(run.rows(defined), ("key", "type", "default", "value", "source")))
-            if opts.explain_param:
-                text = run.explain(opts.explain_param)
-                if text is None:
-                    print(f"error: unknown parameter {opts.explain_param}{_hint(opts.explain_param, candidates)}",
-                          file=sys.stderr)
-                    raise SystemExit(2)
-                sys.stdout.write(text)
-            sys.stdout.flush()
-            raise SystemExit(0)
+            from ._cli_report import Run
+
+            run = Run(commands, chosen, ps, static())
+            defined = [k for k, _ in definitions] + [k for k, _, _ in from_files]
+            raise SystemExit(run.report(opts.list_params, opts.explain_param, unknown, defined))
         assert chosen is not None
         try:
             result = chosen.call(args)
             if opts.dump_params:
-                _dump_params(opts.dump_params, _Run(commands, chosen, ps, static()), chosen)
+                from ._cli_report import Run
+
+                Run(commands, chosen, ps, static()).dump(opts.dump_params)
             return result
         finally:
-            _warn_unread(unknown, static if unknown else None)
+            if unknown:
+                from ._cli_report import warn_unread
 
-
-def _warn_unread(unknown: list[str], static: Optional[Callable[[], _Static]]) -> None:
-    """Report the -D keys that nothing declares and nothing read during the run."""
-    read = _scope_module.referenced_keys
-    for key in unknown:
-        if key in read or static is None:
-            continue
-        places = static().reads.get(key)
-        if places:
-            where = ", ".join(f"{_shown(f.file)}:{f.line}" for f in places)
-            print(f"warning: -D {key}: nothing read it during this run (the code reads it at {where})",
-                  file=sys.stderr)
-        else:
-            candidates = set(registry) | static().keys() | {k for k in read if "." in k}
-            print(f"warning: unknown -D key {key}: no @hp.param declares it and nothing read it"
-                  f"{_hint(key, candidates)}", file=sys.stderr)
+                warn_unread(unknown, static)

@@ -15,8 +15,21 @@ from typing import Iterator, Optional
 _DECORATORS = {"param", "auto_param"}
 _READERS = {"scope", "param_scope"}
 #: Methods of ``hp.scope`` and of scope objects: ``hp.scope.current()`` is a call, not a read.
-_METHODS = {"current", "empty", "frozen", "init", "keys", "items", "values", "to_dict", "update",
-            "clear", "set", "source", "snapshot"}
+_METHODS = {
+    "current",
+    "empty",
+    "frozen",
+    "init",
+    "keys",
+    "items",
+    "values",
+    "to_dict",
+    "update",
+    "clear",
+    "set",
+    "source",
+    "snapshot",
+}
 
 
 @dataclass
@@ -61,11 +74,17 @@ def _key_path(node: ast.expr, aliases: frozenset = frozenset()) -> Optional[str]
             node = node.value
         elif isinstance(node, ast.Subscript) and not parts:
             key = node.slice
-            if isinstance(key, ast.Constant) and isinstance(key.value, str) and _is_reader(node.value, aliases):
+            if (
+                isinstance(key, ast.Constant)
+                and isinstance(key.value, str)
+                and _is_reader(node.value, aliases)
+            ):
                 return key.value
             return None
         elif isinstance(node, ast.Name):
-            return ".".join(reversed(parts)) if (node.id in _READERS or node.id in aliases) and parts else None
+            return (
+                ".".join(reversed(parts)) if (node.id in _READERS or node.id in aliases) and parts else None
+            )
         else:
             return None
 
