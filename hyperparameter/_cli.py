@@ -179,15 +179,17 @@ _RESERVED = {
 
 
 class _Command:
-    """One function as a command: its parameters, options and help."""
+    """One function (or ``@hp.param`` class) as a command: its parameters, options and help."""
 
     def __init__(self, func: Callable) -> None:
         self.func = func
-        self.target = inspect.unwrap(func)
+        is_class = isinstance(func, type)
+        #: the function whose parameters are registered: a class's ``__init__``
+        self.target = inspect.unwrap(func.__init__ if is_class else func)  # type: ignore[misc]
         self.name: str = func.__name__
         self.namespace: str = getattr(func, "__hp_namespace__", func.__name__)
         self.params = [info for info in registry.values() if info.function is self.target]
-        self.helps = param_help(func)
+        self.helps = {**param_help(func.__init__), **param_help(func)} if is_class else param_help(func)  # type: ignore[misc]
         self.positionals: list[inspect.Parameter] = []
         self.keyword_only: list[inspect.Parameter] = []
         self.varargs: Optional[inspect.Parameter] = None
@@ -198,7 +200,7 @@ class _Command:
                 (self.keyword_only if p.kind is inspect.Parameter.KEYWORD_ONLY else self.positionals).append(
                     p
                 )
-        #: Each parameter's option flags: ``--batch-size`` and ``--batch_size``, or
+        #: Each parameter's option flag: ``--batch-size`` (``--batch_size`` is read as that), or
         #: ``--ns.name`` when the name is taken by a common option (``--config``, ...).
         self.flags: dict[str, list[str]] = {}
         for info in self.params:
@@ -256,7 +258,7 @@ class _Command:
                     *flags,
                     dest=f"hp:{info.key}",
                     action=argparse.BooleanOptionalAction,
-                    default=None,
+                    default=argparse.SUPPRESS,
                     help=f"{described}(default: {info.default})",
                 )
             else:
@@ -264,7 +266,7 @@ class _Command:
                     *flags,
                     dest=f"hp:{info.key}",
                     type=_converter(info.key, wanted, _nullable(info)),
-                    default=None,
+                    default=argparse.SUPPRESS,
                     metavar=_type_name(info).upper() if wanted else "VALUE",
                     help=f"{described}(default: {_escape(repr(info.default))})",
                 )
@@ -303,7 +305,13 @@ class _Command:
         return self.func(*positional, **keywords)
 
 
-def _common_options(parser: argparse.ArgumentParser, prefix: str = "") -> list[str]:
+def _common_options(
+    parser: argparse.ArgumentParser, prefix: str = "", example: Optional[_Command] = None
+) -> list[str]:
+    """Add -D, --config, --strict, --dump-params, -lps and -ep; ``example`` words the -D help."""
+    shown = example.example() if example is not None else None
+    definition = _escape(shown[1]) if shown else "train.lr=0.01"
+    option = shown[0].split()[0] if shown else "--lr"
     setting = parser.add_argument_group("setting parameters")
     setting.add_argument(
         "-D",
@@ -312,8 +320,8 @@ def _common_options(parser: argparse.ArgumentParser, prefix: str = "") -> list[s
         metavar="KEY=VALUE",
         action="append",
         default=[],
-        help="set any parameter by its key: -D train.lr=0.01 (repeatable; -D a=1 b=2 sets "
-        "both); overrides --config, and an option such as --lr overrides -D",
+        help=f"set any parameter by its key: -D {definition} (repeatable; -D a=1 b=2 sets "
+        f"both); overrides --config, and an option such as {option} overrides -D",
     )
     setting.add_argument(
         "--config",
@@ -476,10 +484,11 @@ def _epilog(commands: list[_Command], single: bool) -> str:
         ]
         return "\n".join(lines)
     first = commands[0]
-    lines = ["examples:", f"  %(prog)s {first.name} --help"]
+    name = first.name.replace("_", "-")
+    lines = ["examples:", f"  %(prog)s {name} --help"]
     example = first.example()
     if example:
-        lines.append(f"  %(prog)s {first.name} -D {example[1]}")
+        lines.append(f"  %(prog)s {name} -D {example[1]}")
     lines.append("  %(prog)s -lps  (the parameters of every command)")
     return "\n".join(lines)
 
@@ -555,10 +564,13 @@ def launch(
                 formatter_class=argparse.RawDescriptionHelpFormatter,
             )
             flags[command.name] = command.add_arguments(child, listing) + _common_options(
-                child, prefix="sub:"
+                child, prefix="sub:", example=command
             )
             parsers[command.name] = child
-    flags[None] = flags.get(None, []) + _common_options(parser)
+            listed_as = getattr(sub, "_choices_actions", [None])[-1]
+            if listed_as is not None and hasattr(listed_as, "metavar"):
+                listed_as.metavar = dashed  # the help lists "export-model", not its alias too
+    flags[None] = flags.get(None, []) + _common_options(parser, example=commands[0])
     args, extras = parser.parse_known_args(argv)
     chosen: Optional[_Command] = commands[0] if single else None
     if not single:
@@ -609,7 +621,7 @@ def launch(
         for key_, value in definitions:
             ps.set(key_, value, source="-D")
         for dest, value in vars(args).items():
-            if dest.startswith("hp:") and dest != "hp:command" and value is not None:
+            if dest.startswith("hp:") and dest != "hp:command":
                 ps.set(dest[3:], value, source="option")
         if opts.list_params or opts.explain_param:
             from ._cli_report import Run

@@ -12,7 +12,7 @@ import sys
 from typing import Any, Callable, Iterable, Optional
 
 from . import _scope as _scope_module
-from ._cli import _SIMPLE_TYPES, _Command, _type_name, param_help
+from ._cli import _SIMPLE_TYPES, _Command, _type_name
 from ._param import ParamInfo, registry
 from ._scope import Scope
 
@@ -205,10 +205,10 @@ class Run:
             lines += [f"  type:         {_literal_type(known, default)}", f"  default:      {shown_default}"]
         lines += [f"  value:        {value!r}", f"  source:       {source}"]
         if info is not None:
-            text = param_help(info.function).get(info.name)
+            command = next(c for c in self.commands if info in c.params)
+            text = command.helps.get(info.name)
             if text:
                 lines.append(f"  help:         {text}")
-            command = next(c for c in self.commands if info in c.params)
             lines.append(f"  set with:     {command.option_text(key)}, -D {key}=VALUE or --config FILE")
             declared = self.static.declared.get(key)
             where = f"{shown(declared[0].file)}:{declared[0].line}" if declared else _where(info.function)

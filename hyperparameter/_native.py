@@ -122,7 +122,12 @@ class NativeBackend:
         elif kind is float:
             source.kind, source.number = lib.HP_KIND_FLOAT, value
         elif kind is str:
-            raw = _utf8(value, "value")
+            try:
+                raw = value.encode("utf-8")
+            except UnicodeEncodeError:
+                # Lone surrogates (undecodable bytes from os.fsdecode): not text the engine
+                # takes, but a value all the same, converted by the same rules in Python.
+                return _rules.convert(key, value, wanted)
             keep = ffi.from_buffer(raw)
             source.kind, source.string.ptr, source.string.len = (
                 lib.HP_KIND_STR,
@@ -138,7 +143,11 @@ class NativeBackend:
         return _from_value(out)
 
     def parse_value(self, text: str) -> Any:
-        raw = _utf8(text, "value")
+        try:
+            raw = text.encode("utf-8")
+        except UnicodeEncodeError:
+            # Lone surrogates: never a number, bool or null, so the text itself (as in Python).
+            return _rules.parse_value(text)
         out = ffi.new("hp_value *")
         status = lib.hp_parse_value(raw, len(raw), out)
         if status:

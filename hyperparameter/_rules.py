@@ -173,14 +173,40 @@ def _float_to_int(x: float) -> int | None:
     return None
 
 
+def _decimal_int(text: str) -> int | None:
+    """An integer text (``_INT``) in the i64 range, else None. More than 19 significant digits
+    is out of range and never reaches int(), which refuses texts of over 4300 digits."""
+    if len(text.lstrip("+-").lstrip("0")) > 19:
+        return None
+    value = int(text)
+    return value if _I64_MIN <= value <= _I64_MAX else None
+
+
 def _parse_int(text: str) -> int | None:
     text = text.strip(_WHITE_SPACE)
     if _INT.match(text):
-        value = int(text)
-        return value if _I64_MIN <= value <= _I64_MAX else None
-    if _FLOAT.match(text):
-        return _float_to_int(float(text))
+        return _decimal_int(text)
+    if _FLOAT.match(text) and math.isfinite(float(text)):
+        return _exact_int(text)
     return None
+
+
+def _exact_int(text: str) -> int | None:
+    """The integer a finite number text denotes exactly, as the engine's ``exact_integer``:
+    worked out on the digits, since through a float "1e-400" would become 0."""
+    mantissa, _, exponent = text.lstrip("+-").lower().partition("e")
+    whole, _, fraction = mantissa.partition(".")
+    significant = (whole + fraction).lstrip("0")
+    if not significant:
+        return 0
+    kept = significant.rstrip("0")
+    magnitude = exponent.lstrip("+-").lstrip("0")
+    exp = int(exponent or "0") if len(magnitude) < 19 else (-(10**18) if exponent.startswith("-") else 10**18)
+    shift = exp - len(fraction) + len(significant) - len(kept)
+    if shift < 0 or len(kept) + shift > 19:
+        return None
+    value = int(kept) * 10**shift * (-1 if text.startswith("-") else 1)
+    return value if _I64_MIN <= value <= _I64_MAX else None
 
 
 def _parse_float(text: str) -> float | None:
@@ -247,8 +273,8 @@ def parse_value(text: str) -> Any:
     """Parse the value text of a ``key=value`` definition: int, float, bool, None, else str."""
     trimmed = text.strip(_WHITE_SPACE)
     if _INT.match(trimmed):
-        value = int(trimmed)
-        if _I64_MIN <= value <= _I64_MAX:
+        value = _decimal_int(trimmed)
+        if value is not None:
             return value
     if _FLOAT.match(trimmed) and any(c.isdigit() for c in trimmed):
         return float(trimmed)

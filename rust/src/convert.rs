@@ -77,9 +77,50 @@ pub fn parse_bool(text: &str) -> Option<bool> {
 
 fn parse_i64(text: &str) -> Option<i64> {
     let text = text.trim();
-    text.parse::<i64>()
-        .ok()
-        .or_else(|| text.parse::<f64>().ok().and_then(float_to_i64))
+    if let Ok(i) = text.parse::<i64>() {
+        return Some(i);
+    }
+    // A decimal integer that did not parse is out of range: reading it as a float would round
+    // it ("-9223372036854775809" to -2^63), a silently wrong number.
+    let digits = text.strip_prefix(['+', '-']).unwrap_or(text);
+    if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    exact_integer(text)
+}
+
+/// The integer a number text (`"1e3"`, `"3.0"`, `"-2.50e1"`) denotes exactly, or `None` for a
+/// fraction or a value out of range. Worked out on the decimal digits: going through `f64`
+/// would round `"1e-400"` to 0 and `"9007199254740993.0"` to 9007199254740992 (found by
+/// fuzzing, `fuzz/regressions/value_conversion/`).
+fn exact_integer(text: &str) -> Option<i64> {
+    // The float grammar decides what is a number: [+-] digits [. digits] [e [+-] digits].
+    text.parse::<f64>().ok().filter(|x| x.is_finite())?;
+    let (negative, body) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text.strip_prefix('+').unwrap_or(text)),
+    };
+    let (mantissa, exponent) = body.split_once(['e', 'E']).unwrap_or((body, "0"));
+    let exponent = exponent.parse::<i64>().unwrap_or(if exponent.starts_with('-') {
+        i64::MIN
+    } else {
+        i64::MAX
+    });
+    let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let digits = format!("{whole}{fraction}");
+    let significant = digits.trim_start_matches('0');
+    if significant.is_empty() {
+        return Some(0);
+    }
+    let kept = significant.trim_end_matches('0');
+    let shift = exponent
+        .saturating_sub(fraction.len() as i64)
+        .saturating_add((significant.len() - kept.len()) as i64);
+    if shift < 0 || kept.len() as i64 + shift > 19 {
+        return None;
+    }
+    let magnitude = kept.parse::<i128>().ok()? * 10i128.pow(shift as u32);
+    i64::try_from(if negative { -magnitude } else { magnitude }).ok()
 }
 
 fn float_to_i64(x: f64) -> Option<i64> {
@@ -171,6 +212,21 @@ mod tests {
         assert!(to_i64(&Value::Float(f64::NAN)).is_err());
         assert!(to_i64(&Value::Float(1e19)).is_err());
         assert!(to_i64(&s("99999999999999999999")).is_err());
+        // Just beyond the range, yet rounding to -2^63 as a float: still refused.
+        assert!(to_i64(&s("-9223372036854775809")).is_err());
+        assert!(to_i64(&s("+9223372036854775808")).is_err());
+        assert_eq!(to_i64(&s("-9223372036854775808")).unwrap(), i64::MIN);
+        assert_eq!(to_i64(&s("-9.223372036854775808e18")).unwrap(), i64::MIN);
+        // Exact on the digits, never rounded through a float (found by fuzzing).
+        assert!(to_i64(&s("1e-400")).is_err());
+        assert!(to_i64(&s("0.99999999999999999999")).is_err());
+        assert_eq!(to_i64(&s("9007199254740993.0")).unwrap(), 9_007_199_254_740_993);
+        assert_eq!(to_i64(&s("9223372036854775807.0")).unwrap(), i64::MAX);
+        assert!(to_i64(&s("9223372036854775808.0")).is_err());
+        assert_eq!(to_i64(&s("-2.50e1")).unwrap(), -25);
+        assert_eq!(to_i64(&s("12300e-2")).unwrap(), 123);
+        assert_eq!(to_i64(&s("0e-99999999999999999999")).unwrap(), 0);
+        assert!(to_i64(&s("1e99999999999999999999")).is_err());
     }
 
     #[test]

@@ -242,9 +242,15 @@ impl Scope {
         let popped = with_thread(|t| {
             match t.stack.last() {
             Some(top) if top.same(self) => Ok(t.stack.pop()),
-            Some(_) => Err(Error::ScopeOrder(format!(
+            Some(_) if t.stack.iter().any(|open| open.same(self)) => Err(Error::ScopeOrder(format!(
                 "scope exited out of order: it is not the innermost scope of this thread \
                  ({} scopes are open here); exit the inner scopes first",
+                t.stack.len()
+            ))),
+            Some(_) => Err(Error::ScopeOrder(format!(
+                "scope exited but it is not the innermost scope of this thread, nor open on it \
+                 at all: exited twice, never entered, or entered on another thread \
+                 ({} scopes are open here)",
                 t.stack.len()
             ))),
             None => Err(Error::ScopeOrder(

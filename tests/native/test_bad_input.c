@@ -302,8 +302,8 @@ static void test_scope_order(void) {
     CHECK_OK(hp_get_i64(NULL, KEY("order.level"), &integer));
     CHECK(integer == 1);
 
-    /* Double exit, while other scopes are open. */
-    REFUSED(hp_scope_exit(b), HP_SCOPE_ORDER, "out of order");
+    /* Double exit, while other scopes are open: not called "out of order", it is not open. */
+    REFUSED(hp_scope_exit(b), HP_SCOPE_ORDER, "exited twice, never entered, or entered on another thread");
     CHECK_OK(hp_get_i64(NULL, KEY("order.level"), &integer));
     CHECK(integer == 1);
 

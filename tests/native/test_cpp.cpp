@@ -4,7 +4,10 @@
 // Usage: test_cpp HASH_VECTORS_FILE   (written by tests/test_native.py, see check.h)
 
 #include <atomic>
+#include <cmath>
 #include <cstdint>
+#include <limits>
+#include <memory>
 #include <string>
 #include <thread>
 #include <type_traits>
@@ -345,6 +348,248 @@ void test_new_thread_sees_baseline() {
     CHECK(GET_PARAM(base.x, 0) == 0);
 }
 
+// ---------------------------------------------------------------------------------------------
+// The bad-input matrix of docs/errors.md, C++ rows (CPP-xx) not covered above. Each row ends by
+// checking the sentinel set by test_matrix_rows(): no row may corrupt later reads.
+
+std::size_t matrix_depth = 0;
+
+bool sentinel_ok() {
+    return hp_scope_depth() == matrix_depth && GET_PARAM(matrix.sentinel, 0) == 7 &&
+           hp::get<int>("matrix.sentinel") == 7 && GET_PARAM(matrix.text, "") == "kept";
+}
+
+// CPP-02: bytes that are not UTF-8, as a key or as a value, throw HP_INVALID_UTF8; a read with a
+// default throws too instead of returning the default.
+void row_cpp02_invalid_utf8() {
+    const std::string bad("\xff\xfe", 2);
+    CHECK_THROWS(hp::get<int>(bad), HP_INVALID_UTF8, "key is not valid UTF-8");
+    CHECK_THROWS(hp::get(bad, 5), HP_INVALID_UTF8, "key is not valid UTF-8");
+    CHECK_THROWS(hp::set(bad, 1), HP_INVALID_UTF8, "key is not valid UTF-8");
+    CHECK_THROWS(hp::set("utf8.value", std::string("a\xc3", 2)), HP_INVALID_UTF8, "value is not valid UTF-8");
+    {
+        hp::scope_guard guard;
+        CHECK_THROWS(guard.set(bad, 1), HP_INVALID_UTF8, "key is not valid UTF-8");
+        CHECK_THROWS(guard.get<int>(bad), HP_INVALID_UTF8, "key is not valid UTF-8");
+        guard.set("utf8.after", 1);  // the guard is still usable
+        CHECK(GET_PARAM(utf8.after, 0) == 1);
+    }
+    CHECK(!hp::get("utf8.value", false));  // nothing was stored
+    CHECK(sentinel_ok());
+}
+
+// CPP-04: a 1 MB key throws HP_INVALID_KEY with a short message (GET_PARAM refuses keys over
+// 1024 bytes while compiling: tests/test_native.py, too_long_key).
+void row_cpp04_megabyte_key() {
+    const std::string key(std::size_t{1} << 20, 'k');
+    try {
+        (void)hp::get(key, 5);
+        CHECK(!"a 1 MB key was read");
+    } catch (const hp::error& e) {
+        CHECK(e.status() == HP_INVALID_KEY);
+        CHECK(std::string(e.what()).find("1048576 bytes long, the limit is 1024") != std::string::npos);
+        CHECK(std::string(e.what()).size() < 200);
+    }
+    CHECK_THROWS(hp::set(key, 1), HP_INVALID_KEY, "1048576 bytes long");
+    {
+        hp::scope_guard guard;
+        CHECK_THROWS(guard.set(key, 1), HP_INVALID_KEY, "1048576 bytes long");
+        guard.set("long.value", key);  // a 1 MB value is fine
+        CHECK(hp::get<std::string>("long.value") == key);
+    }
+    CHECK(sentinel_ok());
+}
+
+// CPP-06: NaN and infinities are kept; read as float or text they come back, as int or bool
+// they throw HP_TYPE_MISMATCH.
+void row_cpp06_nan_and_infinities() {
+    constexpr double nan = std::numeric_limits<double>::quiet_NaN();
+    constexpr double inf = std::numeric_limits<double>::infinity();
+    {
+        auto guard = WITH_PARAMS(m.nan, nan, m.inf, inf, m.ninf, -inf);
+        CHECK(std::isnan(GET_PARAM(m.nan, 0.0)));
+        CHECK(std::isnan(GET_PARAM(m.nan, 0.0)));  // again, from the read cache
+        CHECK(GET_PARAM(m.inf, 0.0) == inf);
+        CHECK(GET_PARAM(m.ninf, 0.0f) == -std::numeric_limits<float>::infinity());  // not "out of range"
+        CHECK(GET_PARAM(m.nan, "") == "nan");
+        CHECK(GET_PARAM(m.ninf, "") == "-inf");
+        CHECK(std::isnan(hp::get<double>("m.nan")));
+        CHECK_THROWS(GET_PARAM(m.nan, 1), HP_TYPE_MISMATCH, "parameter \"m.nan\": cannot convert NaN to int");
+        CHECK_THROWS(GET_PARAM(m.inf, std::int64_t{1}), HP_TYPE_MISMATCH, "cannot convert inf to int");
+        CHECK_THROWS(GET_PARAM(m.nan, false), HP_TYPE_MISMATCH, "to bool");
+        CHECK_THROWS(hp::get<int>("m.ninf"), HP_TYPE_MISMATCH, "cannot convert -inf to int");
+    }
+    CHECK(GET_PARAM(m.nan, 1.5) == 1.5);
+    CHECK(sentinel_ok());
+}
+
+// CPP-07: integers beyond int64: unsigned values over INT64_MAX are refused when written, and
+// text beyond the range is refused when read, whatever the C++ type.
+void row_cpp07_beyond_int64() {
+    {
+        auto guard = WITH_PARAMS(big.text, "9223372036854775808", big.neg, "-9223372036854775809",
+                                 big.max, std::numeric_limits<std::int64_t>::max());
+        CHECK_THROWS(GET_PARAM(big.text, std::int64_t{0}), HP_TYPE_MISMATCH,
+                     "cannot convert \"9223372036854775808\" to int");
+        CHECK_THROWS(GET_PARAM(big.text, std::uint64_t{0}), HP_TYPE_MISMATCH, "big.text");
+        CHECK_THROWS(GET_PARAM(big.neg, std::int64_t{0}), HP_TYPE_MISMATCH, "big.neg");
+        CHECK(GET_PARAM(big.max, std::uint64_t{0}) == 9223372036854775807ULL);
+        CHECK_THROWS(hp::set("big.u64", std::uint64_t{1} << 63), HP_INVALID_ARGUMENT,
+                     "9223372036854775808 does not fit the engine's 64-bit signed integers");
+        CHECK_THROWS(GET_PARAM(big.max, 0), HP_TYPE_MISMATCH, "32-bit signed integer");
+    }
+    CHECK(sentinel_ok());
+}
+
+// CPP-10: a host object (a Python value, here one set through the C ABI) throws
+// HP_TYPE_MISMATCH for every C++ read; it never reads as the default.
+void row_cpp10_host_object() {
+    int object = 0;
+    {
+        hp::scope_guard guard;
+        CHECK(hp_set_host(guard.handle(), "host.obj", 8, &object, nullptr) == HP_OK);
+        CHECK_THROWS(GET_PARAM(host.obj, 0), HP_TYPE_MISMATCH, "parameter \"host.obj\": cannot convert <host object");
+        CHECK_THROWS(GET_PARAM(host.obj, 0.0), HP_TYPE_MISMATCH, "to float");
+        CHECK_THROWS(GET_PARAM(host.obj, ""), HP_TYPE_MISMATCH, "to str");
+        CHECK_THROWS(GET_PARAM(host.obj, false), HP_TYPE_MISMATCH, "to bool");
+        CHECK_THROWS(hp::get<int>("host.obj"), HP_TYPE_MISMATCH, "host.obj");
+    }
+    CHECK(sentinel_ok());
+}
+
+// CPP-11: a guard destroyed out of order (guards on the heap, deleted in the wrong order) is
+// reported on stderr and changes nothing: its scope stays entered until it is the innermost.
+void row_cpp11_destroyed_out_of_order() {
+    auto outer = std::make_unique<hp::scope_guard>();
+    outer->set("order.v", 1);
+    auto inner = std::make_unique<hp::scope_guard>();
+    inner->set("order.v", 2);
+    std::fprintf(stderr, "  (CPP-11: the next line is the expected out-of-order report)\n");
+    outer.reset();  // refused: inner is the innermost scope
+    CHECK(hp_scope_depth() == matrix_depth + 2);
+    CHECK(GET_PARAM(order.v, 0) == 2);
+    inner.reset();  // in order
+    CHECK(hp_scope_depth() == matrix_depth + 1);
+    CHECK(GET_PARAM(order.v, 0) == 1);  // the outer scope is still entered, guard or not
+    // Its values stay until it is left; the C API can leave it, it is the current scope now.
+    hp_scope* stuck = hp_scope_current();
+    CHECK(hp_scope_exit(stuck) == HP_OK);
+    hp_scope_free(stuck);
+    CHECK(GET_PARAM(order.v, 0) == 0);
+    CHECK(sentinel_ok());
+}
+
+// CPP-12: a guard exits once: exit() twice throws HP_INVALID_ARGUMENT, and its destructor then
+// does nothing. A scope exited behind the guard's back makes the destructor report and skip.
+void row_cpp12_double_exit() {
+    {
+        hp::scope_guard guard;
+        guard.set("twice.v", 1);
+        guard.exit();
+        CHECK_THROWS(guard.exit(), HP_INVALID_ARGUMENT, "scope_guard is empty");
+        CHECK(!guard.active());
+        CHECK(GET_PARAM(twice.v, 0) == 0);
+    }
+    {
+        hp::scope_guard guard;
+        CHECK(hp_scope_exit(guard.handle()) == HP_OK);  // exited through the C API
+        CHECK(hp_scope_exit(guard.handle()) == HP_SCOPE_ORDER);
+        std::fprintf(stderr, "  (CPP-12: the next line is the expected report of a guard exited twice)\n");
+    }  // the destructor's exit is refused and reported; the outer scope is untouched
+    CHECK(sentinel_ok());
+}
+
+// CPP-13: exit() on another thread than the one that entered throws HP_SCOPE_ORDER; the guard
+// stays active and its own thread exits it normally.
+void row_cpp13_exit_on_another_thread() {
+    hp::scope_guard guard;
+    guard.set("thread.v", 1);
+    std::int32_t status = HP_OK;
+    std::thread([&] {
+        try {
+            guard.exit();
+        } catch (const hp::error& e) {
+            status = e.status();
+        }
+    }).join();
+    CHECK(status == HP_SCOPE_ORDER);
+    CHECK(guard.active());
+    CHECK(GET_PARAM(thread.v, 0) == 1);
+    guard.exit();
+    CHECK(GET_PARAM(thread.v, 0) == 0);
+    CHECK(sentinel_ok());
+}
+
+// CPP-14: a guard that ended (exited or moved from) throws HP_INVALID_ARGUMENT on use; it never
+// writes to whatever scope is current instead.
+void row_cpp14_use_after_end() {
+    hp::scope_guard ended;
+    ended.exit();
+    CHECK_THROWS(ended.set("after.v", 1), HP_INVALID_ARGUMENT, "scope_guard is empty");
+    CHECK_THROWS(ended.get<int>("matrix.sentinel"), HP_INVALID_ARGUMENT, "scope_guard is empty");
+    CHECK_THROWS(ended.get("matrix.sentinel", 0), HP_INVALID_ARGUMENT, "scope_guard is empty");
+    hp::scope_guard source;
+    hp::scope_guard taken(std::move(source));
+    CHECK_THROWS(source.set("after.v", 1), HP_INVALID_ARGUMENT, "moved from");  // NOLINT(bugprone-use-after-move)
+    CHECK(GET_PARAM(after.v, 0) == 0);
+    taken.exit();
+    CHECK(sentinel_ok());
+}
+
+// CPP-15: 100,000 nested guards. A container of guards must be emptied back to front:
+// std::vector's destructor order is unspecified (libstdc++ destroys front to back).
+void row_cpp15_hundred_thousand_nested() {
+    constexpr int depth = 100000;
+    std::vector<hp::scope_guard> guards;
+    guards.reserve(depth);
+    for (int i = 0; i < depth; ++i) {
+        guards.emplace_back();
+        if (i % 1000 == 0) guards.back().set("deep.level", i);
+    }
+    CHECK(hp_scope_depth() == matrix_depth + depth);
+    CHECK(GET_PARAM(deep.level, -1) == 99000);
+    CHECK(GET_PARAM(matrix.sentinel, 0) == 7);  // through 100,000 parents
+    CHECK_THROWS(guards.front().exit(), HP_SCOPE_ORDER, "out of order");
+    while (!guards.empty()) guards.pop_back();
+    CHECK(GET_PARAM(deep.level, -1) == -1);
+    CHECK(sentinel_ok());
+}
+
+// CPP-16: a million keys in one guard.
+void row_cpp16_a_million_keys() {
+    constexpr long count = 1000000;
+    long wrong = 0;
+    {
+        hp::scope_guard guard;
+        for (long i = 0; i < count; ++i) guard.set("many.k" + std::to_string(i), i);
+        for (long i = 0; i < count; i += 7) {
+            if (hp::get<long>("many.k" + std::to_string(i)) != i) ++wrong;
+        }
+        CHECK(GET_PARAM(matrix.sentinel, 0) == 7);
+    }
+    CHECK(wrong == 0);
+    CHECK(hp::get("many.k0", -1L) == -1);
+    CHECK(sentinel_ok());
+}
+
+void test_matrix_rows() {
+    auto guard = WITH_PARAMS(matrix.sentinel, 7, matrix.text, "kept");
+    matrix_depth = hp_scope_depth();
+    CHECK(sentinel_ok());
+    row_cpp02_invalid_utf8();
+    row_cpp04_megabyte_key();
+    row_cpp06_nan_and_infinities();
+    row_cpp07_beyond_int64();
+    row_cpp10_host_object();
+    row_cpp11_destroyed_out_of_order();
+    row_cpp12_double_exit();
+    row_cpp13_exit_on_another_thread();
+    row_cpp14_use_after_end();
+    row_cpp15_hundred_thousand_nested();
+    row_cpp16_a_million_keys();
+    CHECK(sentinel_ok());
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -365,6 +610,7 @@ int main(int argc, char** argv) {
         test_hash_vectors(argv[1]);
         test_thread_isolation();
         test_new_thread_sees_baseline();
+        test_matrix_rows();
     } catch (const std::exception& e) {
         CHECK(!"unexpected exception");
         std::fprintf(stderr, "  %s\n", e.what());

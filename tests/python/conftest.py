@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 
 import hyperparameter as hp
@@ -34,3 +36,57 @@ def baseline():
     """For tests that call frozen(): the baseline is reset after the test."""
     yield
     reset_baseline()
+
+
+class _CountingRegistry(dict):
+    """The native backend's registry of Python objects held by the engine, counting what goes
+    in and out. The engine's release callback pops an object's entry; a second release of one
+    object would pop an entry that is no longer there, and is recorded."""
+
+    def __init__(self, initial: dict) -> None:
+        super().__init__(initial)
+        self.stored = 0
+        self.removed = 0
+        self.unknown: list = []
+
+    def __setitem__(self, key, value) -> None:
+        self.stored += 1
+        super().__setitem__(key, value)
+
+    def pop(self, key, *default):
+        if key in self:
+            self.removed += 1
+        else:
+            self.unknown.append(key)
+        return super().pop(key, *default)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def host_objects_released_exactly_once():
+    """Session-end check: every Python object the engine took was given back exactly once.
+
+    After the last test (this fixture ends with the session, so later test modules count too)
+    the engine's count of live host objects is back where it started, the registry that keeps
+    them alive for the engine is empty, and no object was released twice.
+    """
+    if hp.backend_name() != "native":
+        yield
+        return
+    from hyperparameter import _native
+
+    registry = _CountingRegistry(_native._host_objects)
+    _native._host_objects = registry
+    start = _native.NativeBackend.live_host_objects()
+    yield
+    gc.collect()
+    # This thread may still cache a baseline published before the last reset (the engine
+    # frees an old baseline when each thread next reads one): read through the baseline once.
+    with pytest.raises(KeyError):
+        _native.NativeBackend.native_get("conftest.no.such.key")
+    live = _native.NativeBackend.live_host_objects()
+    _native._host_objects = dict(registry)
+    assert registry.unknown == [], f"objects released twice (or never stored): {registry.unknown}"
+    assert live == start, f"the engine still holds {live - start} Python objects after the suite"
+    assert len(registry) == 0, f"{len(registry)} Python objects were never released by the engine"
+    assert registry.stored == registry.removed
+    assert registry.stored > 0, "no test stored a Python object in the engine: the check is vacuous"

@@ -455,6 +455,7 @@ def test_parse_value_agrees(text):
 @example(value=-(2.0**63), wanted=int)
 @example(value=" 9223372036854775807 ", wanted=int)
 @example(value="9223372036854775808", wanted=int)
+@example(value="-9223372036854775809", wanted=int)  # rounds to -2^63 as a float: still refused
 @example(value="1e3", wanted=int)
 @example(value="-nan", wanted=float)
 def test_convert_agrees(value, wanted):
