@@ -35,7 +35,7 @@ class Backend(Protocol):
     def activate(self, node: Any) -> None: ...
     def publish_baseline(self) -> None: ...
     def baseline_generation(self) -> int: ...
-    def load_baseline(self) -> dict: ...
+    def load_baseline(self) -> tuple: ...  # (generation, values) of one publication
     def stale_flag(self) -> Any: ...
     def register_sync(self, callback: Callable[[], None]) -> None: ...
 
@@ -76,8 +76,8 @@ class PureBackend:
     def baseline_generation(self) -> int:
         return 0
 
-    def load_baseline(self) -> dict:
-        return {}
+    def load_baseline(self) -> tuple:
+        return 0, {}
 
     def stale_flag(self) -> None:
         return None

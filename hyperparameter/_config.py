@@ -32,6 +32,7 @@ MAX_VALUES = 1_000_000
 BASES_KEY = "defaults"
 _REFERENCE = re.compile(r"\$\{([^${}]*)\}")
 _ESCAPED = "$${"
+_INDEX = re.compile(r"[0-9]{1,18}")  # a list index in a reference: ASCII digits, not "²"
 
 
 class ConfigError(HyperparameterError, ValueError):
@@ -178,6 +179,15 @@ def _parse_yaml(path: Path, text: str) -> Any:
 _PARSERS = {".json": _parse_json, ".toml": _parse_toml, ".yaml": _parse_yaml, ".yml": _parse_yaml}
 
 
+#: Python will not print an int of more than 4300 digits, so such a value could not even be named
+#: in an error message; YAML builds them from hex or sexagesimal (1:59:59:...) text.
+_MAX_INT_BITS = 14_000
+
+
+def _huge_int(value: Any) -> bool:
+    return isinstance(value, int) and value.bit_length() > _MAX_INT_BITS
+
+
 def _check_size(path: Path, data: Any) -> None:
     """Refuse absurd nesting and documents that expand (through shared YAML aliases) to more
     values than anyone writes, before anything walks them."""
@@ -197,12 +207,16 @@ def _check_size(path: Path, data: Any) -> None:
                 raise too_deep()
             return known
         children = value.values() if isinstance(value, dict) else value
+        if isinstance(value, dict) and any(_huge_int(k) for k in value):
+            raise ConfigError([f"{path}: an integer key of more than {_MAX_INT_BITS} bits"])
         total, height = 1, 0
         for child in children:
             if isinstance(child, (dict, list)):
                 count, below = size(child, depth + 1)
                 total += count
                 height = max(height, below + 1)
+            elif _huge_int(child):
+                raise ConfigError([f"{path}: an integer of more than {_MAX_INT_BITS} bits (unprintable)"])
             else:
                 total += 1
             if total > MAX_VALUES:
@@ -228,6 +242,10 @@ def _read(path: Path) -> dict:
         data = parser(path, _decode(path, raw))
     except RecursionError:
         raise ConfigError([f"{path}: nested deeper than {MAX_DEPTH} levels"]) from None
+    except ConfigError:
+        raise
+    except ValueError as exc:  # a value the parser cannot build: a YAML date 2001-13-45, a huge int
+        raise ConfigError([f"{path}: invalid value: {exc}"]) from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -307,6 +325,13 @@ def _bases_of(path: Path, data: dict) -> list[str]:
     return items
 
 
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except OSError as exc:  # a name too long for the file system, say
+        raise ConfigError([f"{path}: cannot read: {exc.strerror}"]) from None
+
+
 def _load_tree(path: Path, stack: tuple[tuple[Path, str], ...] = ()) -> _Loaded:
     """Load ``path`` over its bases. ``path`` is spelled as the user would: a base's path is
     the including file's folder joined with the name written in it."""
@@ -318,7 +343,7 @@ def _load_tree(path: Path, stack: tuple[tuple[Path, str], ...] = ()) -> _Loaded:
     loaded = _Loaded()
     for written in _bases_of(path, data):
         base = path.parent / written
-        if not base.exists():
+        if not _exists(base):
             raise ConfigError([f"{path}: base file {written!r} not found (looked for {base})"])
         sub = _load_tree(base, (*stack, (resolved, str(path))))
         loaded.add(sub.data, sub.sources)
@@ -349,7 +374,7 @@ class _Resolver:
             walked.append(part)
             if isinstance(node, dict) and part in node:
                 node = node[part]
-            elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            elif isinstance(node, list) and _INDEX.fullmatch(part) and int(part) < len(node):
                 node = node[int(part)]
             else:
                 chain = " -> ".join([*self.active, path])
@@ -421,7 +446,10 @@ def _text(value: Any) -> str:
 
 def _resolve(loaded: _Loaded) -> dict:
     resolver = _Resolver(loaded.data, loaded.sources)
-    return {key: resolver.value(key, value) for key, value in loaded.data.items()}
+    try:
+        return {key: resolver.value(key, value) for key, value in loaded.data.items()}
+    except RecursionError:
+        raise ConfigError(["references nested too deeply (a chain of ${...} through ${...} ...)"]) from None
 
 
 # --- public entry point -----------------------------------------------------------------------
@@ -466,11 +494,13 @@ def config(paths: Union[PathLike, Sequence[PathLike]], schema: Any = None) -> An
     merged = _Loaded()
     for item in items:
         path = Path(item)
-        if not path.exists():
+        if not _exists(path):
             raise ConfigError([f"{path}: no such file"])
         tree = _load_tree(path)
         merged.add(tree.data, tree.sources)
     resolved = _resolve(merged)
+    # ${...} references can repeat a section many times over, as YAML aliases do: same bounds.
+    _check_size(path, resolved)
     if schema is None:
         return _as_config(resolved, merged.sources)
     from ._schema import validate

@@ -227,9 +227,18 @@ class NativeBackend:
         _sync_callback[:] = [callback]
         lib.hp_host_sync_register(lib._hp_sync_host)
 
-    def load_baseline(self) -> dict:
+    def load_baseline(self) -> tuple:
+        """``(generation, values)`` of one published baseline, never a mix of two.
+
+        The listing and each value are read in separate calls; if a publication happened
+        meanwhile (the counter moved), some may come from the newer one: read again.
+        """
         root = ffi.gc(lib.hp_scope_new_root(), lib.hp_scope_free)
-        return dict(_entries(root))
+        while True:
+            generation = self._baseline_generation[0]
+            values = dict(_entries(root))
+            if self._baseline_generation[0] == generation:
+                return generation, values
 
     # --- diagnostics --------------------------------------------------------------------
 

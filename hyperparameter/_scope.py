@@ -144,14 +144,34 @@ class _Baseline(_Node):
     def __init__(self) -> None:
         super().__init__({}, None)
         self.generation = backend.baseline_generation()
+        # Serialises reloads and publications, so a slow reload never installs an older
+        # baseline over a newer one. Reentrant: publishing syncs this thread, which refreshes.
+        self.lock = threading.RLock()
 
     def refresh(self) -> None:
         """Reload the baseline if native code published a newer one."""
-        generation = backend.baseline_generation()
-        if generation != self.generation:
-            self.own = backend.load_baseline()
-            self.generation = generation
-            versions.bump()
+        if backend.baseline_generation() != self.generation:
+            with self.lock:
+                generation, values = backend.load_baseline()
+                if generation > self.generation:
+                    self.own = values
+                    self.generation = generation
+                    versions.bump()
+
+    def publish(self, values: dict) -> None:
+        """Make ``values`` the baseline of every thread and every language, atomically."""
+        with self.lock:
+            if not _NATIVE:
+                self.own = values
+                return
+            _mark_stale()
+            before = backend.baseline_generation()
+            backend.publish_baseline()  # the engine publishes this thread's view: ``values``
+            after = backend.baseline_generation()
+            if after == before + 1:
+                self.own, self.generation = values, after
+            else:  # native code on another thread published too, in between: take the latest
+                self.generation, self.own = backend.load_baseline()
 
 
 _baseline = _Baseline()
@@ -750,12 +770,7 @@ class _Reader(dict):
         >>> with hp.scope.empty():
         ...     hp.scope.frozen()      # publish an empty baseline again
         """
-        node = current_node()
-        _baseline.own = {k: v for k, v in node.visible().items()}
-        if _NATIVE:
-            _mark_stale()
-            backend.publish_baseline()
-            _baseline.generation = backend.baseline_generation()
+        _baseline.publish(dict(current_node().visible()))
         versions.bump()
 
     def init(self, values: Optional[Mapping] = None, **more: Any) -> None:

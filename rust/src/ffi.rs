@@ -1191,3 +1191,30 @@ pub extern "C" fn hp_live_host_objects() -> usize {
 pub extern "C" fn hp_disable_host_release() {
     value::disable_host_release()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn last_error() -> String {
+        // SAFETY: the library returns a NUL-terminated string valid until the next failure.
+        unsafe { std::ffi::CStr::from_ptr(hp_last_error()) }
+            .to_string_lossy()
+            .into_owned()
+    }
+
+    /// No panic crosses the C ABI: the boundary turns one into `HP_PANIC` (or the documented
+    /// fallback) with the panic's message, and the library stays usable afterwards. Nothing
+    /// in the library is known to panic, so the panic is made here.
+    #[test]
+    fn a_panic_inside_the_boundary_is_a_status_not_an_unwind() {
+        assert_eq!(boundary(|| panic!("boom")), HP_PANIC);
+        assert_eq!(last_error(), "internal error: boom");
+        assert_eq!(boundary_or(7, || -> i32 { panic!("{}", "formatted") }), 7);
+        assert_eq!(last_error(), "internal error: formatted");
+        let mut hash = 0u64;
+        // SAFETY: a one-byte key and a local output.
+        assert_eq!(unsafe { hp_hash(c"a".as_ptr(), 1, &mut hash) }, HP_OK);
+        assert_eq!(hash, crate::hash_key("a"));
+    }
+}

@@ -344,10 +344,17 @@ fn with_thread<R>(f: impl FnOnce(&mut ThreadState) -> R) -> R {
     THREAD.with(|t| f(&mut t.borrow_mut()))
 }
 
+/// The calling thread's current scope, without syncing the host first.
+fn current_unsynced() -> Scope {
+    // A clone, so no borrow of the thread state is held while the scope is read: a read can
+    // free an old baseline, whose host objects' release callbacks may call back into us.
+    THREAD.with(|t| t.borrow().current().clone())
+}
+
 /// Read the calling thread's current scope by precomputed hash and apply `f` to the entry.
 pub fn read_current<R>(hash: u64, f: impl FnOnce(&Entry) -> R) -> Option<R> {
     sync_host();
-    THREAD.with(|t| t.borrow().current().lookup(hash, None, f))
+    current_unsynced().lookup(hash, None, f)
 }
 
 /// The value of a key of the calling thread's current scope, by precomputed hash, through
@@ -355,7 +362,7 @@ pub fn read_current<R>(hash: u64, f: impl FnOnce(&Entry) -> R) -> Option<R> {
 #[inline]
 pub fn read_current_value(hash: u64) -> Option<Value> {
     cache::read(hash, || {
-        THREAD.with(|t| t.borrow().current().lookup(hash, None, |e| e.value.clone()))
+        current_unsynced().lookup(hash, None, |e| e.value.clone())
     })
 }
 
@@ -412,14 +419,22 @@ static BASELINE_GENERATION: AtomicU64 = AtomicU64::new(0);
 /// was published (one atomic load on the common path).
 fn with_baseline<R>(f: impl FnOnce(&Map) -> R) -> R {
     let published = BASELINE_GENERATION.load(Ordering::Acquire);
-    BASELINE_CACHE.with(|cache| {
+    let (result, replaced) = BASELINE_CACHE.with(|cache| {
         let mut cache = cache.borrow_mut();
+        let mut replaced = None;
         if cache.0 != published {
             let latest = BASELINE.read().unwrap_or_else(|e| e.into_inner()).clone();
-            *cache = (published, latest.unwrap_or_default());
+            replaced = Some(std::mem::replace(
+                &mut *cache,
+                (published, latest.unwrap_or_default()),
+            ));
         }
-        f(&cache.1)
-    })
+        (f(&cache.1), replaced)
+    });
+    // Dropped outside the borrow: this may free the last copy of an old baseline, and a host
+    // release callback may call back into the library (and read the baseline).
+    drop(replaced);
+    result
 }
 
 /// How many times a baseline was published (starts at 0).

@@ -86,7 +86,10 @@ fn rs04_a_megabyte_key_is_refused_with_a_short_message() {
     let message = panic_text(catch_unwind(AssertUnwindSafe(|| guard.set(&key, 1i64))).unwrap_err());
     assert!(message.contains("1048576 bytes long") && message.len() < 200);
     guard.set("rs04.value", key.as_str()); // a 1 MB value under a valid key
-    assert_eq!(get_param(hash_key("rs04.value"), "rs04.value", "").len(), 1 << 20);
+    assert_eq!(
+        get_param(hash_key("rs04.value"), "rs04.value", "").len(),
+        1 << 20
+    );
     drop(guard);
     sentinel.check();
 }
@@ -163,9 +166,8 @@ fn rs07_integers_beyond_i64() {
         get_param(hash_key("rs07.max"), "rs07.max", 0u64),
         i64::MAX as u64
     );
-    let message = panic_text(
-        catch_unwind(|| get_param(hash_key("rs07.neg"), "rs07.neg", 0u64)).unwrap_err(),
-    );
+    let message =
+        panic_text(catch_unwind(|| get_param(hash_key("rs07.neg"), "rs07.neg", 0u64)).unwrap_err());
     assert!(message.ends_with("cannot convert -1 to u64"), "{message}");
     drop(guard);
     sentinel.check();
@@ -199,16 +201,19 @@ fn rs10_host_objects_do_not_convert() {
         );
     }
     drop(entry);
-    let message = panic_text(
-        catch_unwind(|| get_param(hash_key("rs10.obj"), "rs10.obj", 0i64)).unwrap_err(),
-    );
+    let message =
+        panic_text(catch_unwind(|| get_param(hash_key("rs10.obj"), "rs10.obj", 0i64)).unwrap_err());
     assert!(
         message.starts_with("parameter \"rs10.obj\": cannot convert <host object"),
         "{message}"
     );
     assert_eq!(RELEASED.load(Ordering::SeqCst), 0);
     drop(guard);
-    assert_eq!(RELEASED.load(Ordering::SeqCst), 1, "released once, with its scope");
+    assert_eq!(
+        RELEASED.load(Ordering::SeqCst),
+        1,
+        "released once, with its scope"
+    );
     sentinel.check();
 }
 
@@ -248,7 +253,10 @@ fn rs14_a_scope_used_after_it_ended() {
     ));
     assert_eq!(to_i64(&scope.get("rs14.x").unwrap().value).unwrap(), 1);
     scope.set("rs14.y", Value::Int(2)).unwrap();
-    assert!(Scope::current().get("rs14.y").is_err(), "not visible outside");
+    assert!(
+        Scope::current().get("rs14.y").is_err(),
+        "not visible outside"
+    );
     let err = scope.exit().unwrap_err();
     assert!(
         matches!(&err, Error::ScopeOrder(m) if m.contains("exited twice")),
@@ -287,6 +295,9 @@ fn rs16_a_million_keys_in_one_scope() {
         assert_eq!(scope.generation().load(Ordering::Acquire), COUNT as u64);
     }
     assert!(Scope::current().get("rs16.k0").is_err());
-    assert_eq!(get_param(hash_key("rs16.k999999"), "rs16.k999999", -1i64), -1);
+    assert_eq!(
+        get_param(hash_key("rs16.k999999"), "rs16.k999999", -1i64),
+        -1
+    );
     sentinel.check();
 }

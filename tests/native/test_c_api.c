@@ -800,6 +800,73 @@ static void test_host_objects(void) {
     CHECK(first.released == 2 && second.released == 1 && third.released == 1 && unused.released == 0);
 }
 
+/* A release callback may call back into the library, whatever frees its object. The hardest
+ * case: the object is held only by an old baseline, freed when this thread next reads through
+ * the baseline; the callback then reads, enters and exits scopes itself. */
+struct reentry {
+    int released;
+    int32_t read_status;
+    int64_t read_value;
+    int32_t miss_status;
+    int32_t exit_status;
+    size_t depth;
+};
+
+static void release_and_reenter(void *object) {
+    struct reentry *r = (struct reentry *)object;
+    hp_scope *scope;
+    r->released += 1;
+    r->read_status = hp_get_i64(NULL, KEY("reentry.outer"), &r->read_value);
+    r->miss_status = hp_get_i64_by_hash(hash_of("reentry.missing"), &r->read_value);
+    scope = hp_scope_push();
+    hp_set_i64(NULL, KEY("reentry.inner"), 1);
+    r->depth = hp_scope_depth();
+    r->exit_status = hp_scope_exit(scope);
+    hp_scope_free(scope);
+}
+
+static void test_release_callback_can_reenter(void) {
+    struct reentry r;
+    hp_scope *published = hp_scope_push();
+    hp_scope *outer;
+    hp_scope *empty;
+    int64_t integer = 0;
+    const size_t live = hp_live_host_objects();
+
+    memset(&r, 0, sizeof r);
+    r.read_value = -1;
+    CHECK_OK(hp_set_host(NULL, KEY("reentry.obj"), &r, release_and_reenter));
+    CHECK_OK(hp_frozen()); /* the baseline holds the object too */
+    CHECK_OK(hp_scope_exit(published));
+    hp_scope_free(published);
+    CHECK_STATUS(hp_get_i64(NULL, KEY("reentry.nothing"), &integer), HP_NOT_FOUND);
+    CHECK(r.released == 0); /* this thread's baseline cache holds it */
+
+    empty = hp_scope_new_empty();
+    CHECK_OK(hp_scope_enter(empty));
+    CHECK_OK(hp_frozen()); /* publish an empty baseline: the old one lives in thread caches */
+    CHECK_OK(hp_scope_exit(empty));
+    hp_scope_free(empty);
+
+    outer = hp_scope_push();
+    CHECK_OK(hp_set_i64(NULL, KEY("reentry.outer"), 42));
+    CHECK(r.released == 0);
+    /* This read refreshes the thread's baseline cache, which frees the old baseline. */
+    CHECK_STATUS(hp_get_i64_by_hash(hash_of("reentry.absent"), &integer), HP_NOT_FOUND);
+    CHECK(r.released == 1);
+    CHECK_STATUS(r.read_status, HP_OK);
+    CHECK(r.read_value == 42 || r.read_value == -1);
+    CHECK_STATUS(r.miss_status, HP_NOT_FOUND);
+    CHECK_STATUS(r.exit_status, HP_OK);
+    CHECK(r.depth == hp_scope_depth() + 1);
+    CHECK_OK(hp_get_i64(NULL, KEY("reentry.outer"), &integer));
+    CHECK(integer == 42);
+    CHECK_STATUS(hp_get_i64(NULL, KEY("reentry.inner"), &integer), HP_NOT_FOUND);
+    CHECK_OK(hp_scope_exit(outer));
+    hp_scope_free(outer);
+    CHECK(hp_live_host_objects() == live);
+}
+
 int main(int argc, char **argv) {
     if (argc != 2) {
         fprintf(stderr, "usage: %s HASH_VECTORS_FILE\n", argv[0]);
@@ -819,6 +886,7 @@ int main(int argc, char **argv) {
     test_host_runtime_hooks();
     test_frozen_and_threads();
     test_host_objects();
+    test_release_callback_can_reenter();
     CHECK(hp_scope_depth() == 0);
     return check_finish("test_c_api");
 }

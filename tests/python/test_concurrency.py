@@ -9,6 +9,7 @@ import multiprocessing
 import os
 import pickle
 import threading
+import time
 
 import pytest
 
@@ -126,6 +127,48 @@ def test_frozen_baseline_is_under_the_new_threads_own_scopes(baseline):
         return inner, (hp.scope.b.y | 0)
 
     assert run_in_thread(work) == ((1, 2), 1)
+
+
+@native_only
+def test_republished_baseline_is_never_mixed_nor_older(baseline):
+    """Readers syncing with the engine while another thread republishes the baseline see the
+    generations in order and each one whole (found by tests/stress: a reload could install a
+    mix of two publications, or an older one over a newer)."""
+    done = threading.Event()
+    problems = []
+
+    def publisher():
+        generation = 0
+        while not done.is_set():
+            with hp.scope(**{"race.a": generation, "race.b": 3 * generation + 1}):
+                hp.scope.frozen()
+            generation += 1
+
+    def reader():
+        last = -1
+        deadline = time.monotonic() + 1.0
+        while time.monotonic() < deadline and not problems:
+            with hp.scope(x=1):
+                native_get("x")  # native code looks: the engine syncs, which reloads the baseline
+                a1 = hp.scope.race.a | -1
+                b = hp.scope.race.b | -1
+                a2 = hp.scope.race.a | -1
+            if a1 < last or a2 < a1:
+                problems.append(("went back", last, a1, a2))
+            if a1 == a2 >= 0 and b != 3 * a1 + 1:
+                problems.append(("mixed", a1, b))
+            last = a2
+
+    publishing = threading.Thread(target=publisher)
+    readers = [threading.Thread(target=reader) for _ in range(3)]
+    publishing.start()
+    for t in readers:
+        t.start()
+    for t in readers:
+        t.join()
+    done.set()
+    publishing.join()
+    assert problems == []
 
 
 def test_thread_pool_workers_start_from_the_baseline(baseline):
