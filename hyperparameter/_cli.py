@@ -362,14 +362,18 @@ def _common_options(
     return ["--define", "--config", "--strict", "--dump-params", "--list-params", "--explain-param", "--help"]
 
 
-def _expand_definitions(argv: Sequence[str], flags: Iterable[str] = ()) -> list[str]:
-    """``-D a=1 b=2`` -> ``-D a=1 -D b=2``: the words after a ``-D`` that look like KEY=VALUE.
+def _expand_definitions(argv: Sequence[str], flags: Iterable[str] = ()) -> tuple[list[str], list[str]]:
+    """Take the definitions out of ``argv``: ``-D a=1 b=2`` gives ``["a=1", "b=2"]``.
 
-    Only such words are taken, so ``-D a=1 input.txt`` leaves ``input.txt`` to a positional.
-    ``--batch_size`` becomes ``--batch-size`` when that is one of ``flags``.
+    Only words that look like KEY=VALUE are taken after a ``-D``, so ``-D a=1 input.txt``
+    leaves ``input.txt`` to a positional. They never reach argparse, whose matching of
+    repeated options is quadratic in their number. A ``-D`` followed by anything else stays
+    in ``argv`` for argparse to report. ``--batch_size`` becomes ``--batch-size`` when that
+    is one of ``flags``.
     """
     flags = set(flags)
     out: list[str] = []
+    definitions: list[str] = []
     i = 0
     while i < len(argv):
         word = argv[i]
@@ -380,21 +384,25 @@ def _expand_definitions(argv: Sequence[str], flags: Iterable[str] = ()) -> list[
             name, sep, rest = word.partition("=")
             if name.replace("_", "-") in flags:
                 word = name.replace("_", "-") + sep + rest
-        out.append(word)
         i += 1
         if word in ("-D", "--define"):
-            flag = word
-            if i < len(argv):
-                out.append(argv[i])
+            if i < len(argv) and _DEFINITION.match(argv[i]):
+                definitions.append(argv[i])
                 i += 1
-        elif word.startswith("--define=") or (word.startswith("-D") and len(word) > 2):
-            flag = "-D"
+            else:
+                out.append(word)
+                continue
+        elif word.startswith("--define="):
+            definitions.append(word[len("--define=") :])
+        elif word.startswith("-D") and len(word) > 2:
+            definitions.append(word[2:])
         else:
+            out.append(word)
             continue
         while i < len(argv) and _DEFINITION.match(argv[i]):
-            out += [flag, argv[i]]
+            definitions.append(argv[i])
             i += 1
-    return out
+    return out, definitions
 
 
 # --- reading the command line ----------------------------------------------------------------
@@ -438,6 +446,10 @@ def _load_configs(error: Callable[[str], Any], files: list[str]) -> list[tuple[s
         error(f"argument --config: {exc}")
     checked = []
     for key, value, source in loaded:
+        try:
+            _scope_module.checked(key)
+        except HyperparameterError as exc:
+            error(f"argument --config: {source}: {exc}")
         info = registry.get(key)
         wanted = _value_type(info) if info else None
         if wanted is not None and value is not None:
@@ -532,7 +544,7 @@ def launch(
     commands = [_Command(f) for f in _collect(target, caller_globals)]
     option_flags = {f for c in commands for flags in c.flags.values() for f in flags}
     option_flags |= {f"--no-{f[2:]}" for f in option_flags}
-    argv = _expand_definitions(list(sys.argv[1:] if argv is None else argv), option_flags)
+    argv, taken_definitions = _expand_definitions(list(sys.argv[1:] if argv is None else argv), option_flags)
     words = argv[: argv.index("--")] if "--" in argv else argv
     listing = any(w in _LISTING_FLAGS or w.startswith(("--explain-param=", "--list-params=")) for w in words)
     single = len(commands) == 1
@@ -607,7 +619,7 @@ def launch(
         return (type(default), False) if known and type(default) in _SIMPLE_TYPES else (None, False)
 
     from_files = _load_configs(error, opts.config)
-    definitions = _parse_definitions(error, opts.define, wanted_of)
+    definitions = _parse_definitions(error, taken_definitions + opts.define, wanted_of)
     unknown = [k for k, _ in definitions if k not in registry and k not in _scope_module.referenced_keys]
     if unknown and opts.strict:
         from ._cli_report import unknown_keys_message

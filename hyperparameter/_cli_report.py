@@ -123,12 +123,15 @@ def unknown_keys_message(unknown: list[str], static: Static) -> str:
     return "; ".join(f"unknown -D key {k}{hint(k, candidates)}" for k in strangers)
 
 
+#: More unknown -D keys than this are summed up in one line after the first few.
+_WARN_LIMIT = 10
+
+
 def warn_unread(unknown: list[str], static: Callable[[], Static]) -> None:
     """After the run: report the -D keys that nothing declares and nothing read."""
     read = _scope_module.referenced_keys
-    for key in unknown:
-        if key in read:
-            continue
+    unread = [key for key in unknown if key not in read]
+    for key in unread[:_WARN_LIMIT]:
         places = static().reads.get(key)
         if places:
             where = ", ".join(f"{shown(f.file)}:{f.line}" for f in places)
@@ -143,6 +146,8 @@ def warn_unread(unknown: list[str], static: Callable[[], Static]) -> None:
                 f"{hint(key, candidates)}",
                 file=sys.stderr,
             )
+    if len(unread) > _WARN_LIMIT:
+        print(f"warning: {len(unread) - _WARN_LIMIT} more -D keys that nothing read", file=sys.stderr)
 
 
 # --- listing, explaining, dumping -------------------------------------------------------------------

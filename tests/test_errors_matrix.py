@@ -263,11 +263,6 @@ def test_cli09_values_that_do_not_convert(sentinel, capsys):
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open: a --config key that breaks the key rules escapes hp.launch as InvalidKeyError "
-    "(exit 1, traceback) instead of a usage error; reported, _cli.py is not this change's to edit",
-)
 def test_cli03_bad_keys_in_a_config_file_are_usage_errors(sentinel, capsys):
     write("bad.yaml", "x: {'a b': 1}\n")
     message = usage_error(capsys, "--config", "bad.yaml")
@@ -307,12 +302,6 @@ def test_cli16_many_definitions_arrive(sentinel, capsys):
     capsys.readouterr()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open: hp.launch's time grows with the square of the number of -D definitions "
-    "(each becomes its own argparse option; argparse matches options in quadratic time): "
-    "10,000 take seconds, 100,000 minutes, 1,000,000 hours; reported",
-)
 def test_cli16_definitions_scale_linearly(sentinel, capsys):
     wanted = {"count": 0}
 
