@@ -221,7 +221,14 @@ def _check_size(path: Path, data: Any) -> None:
                 total += 1
             if total > MAX_VALUES:
                 raise ConfigError(
-                    [f"{path}: expands to more than {MAX_VALUES:,} values (a YAML alias bomb?)"]
+                    [
+                        f"{path}: more than {MAX_VALUES:,} values and sections"
+                        + (
+                            " once its aliases are expanded (an alias bomb?)"
+                            if path.suffix.lower() in (".yaml", ".yml")
+                            else ""
+                        )
+                    ]
                 )
         seen[id(value)] = (total, height)
         return total, height
@@ -268,9 +275,7 @@ def _leaves(data: Mapping, prefix: str = "") -> Iterator[tuple[str, Any]]:
             hint = ""
             if isinstance(key, bool):
                 hint = " (YAML reads unquoted yes/no/on/off as booleans: quote it)"
-            raise ConfigError(
-                [f"key {prefix}{key!r} is not a string but {type(key).__name__}{hint}"]
-            )
+            raise ConfigError([f"key {prefix}{key!r} is not a string but {type(key).__name__}{hint}"])
         if isinstance(value, dict) and value:
             yield from _leaves(value, f"{prefix}{key}.")
         else:
@@ -398,7 +403,7 @@ class _Resolver:
         if key in self.done:
             return self.done[key]
         if key in self.active:
-            chain = " -> ".join([*self.active[self.active.index(key):], key])
+            chain = " -> ".join([*self.active[self.active.index(key) :], key])
             raise ConfigError([f"{self.where(key)}reference cycle: {chain}"])
         self.active.append(key)
         try:
@@ -488,7 +493,12 @@ def config(paths: Union[PathLike, Sequence[PathLike]], schema: Any = None) -> An
     ...     hp.scope.data.train | ""
     '/data/train'
     """
-    items = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
+    if isinstance(paths, (str, os.PathLike)):
+        items = [paths]
+    elif isinstance(paths, (list, tuple)) and all(isinstance(p, (str, os.PathLike)) for p in paths):
+        items = list(paths)
+    else:
+        raise ConfigError([f"hp.config() takes a file path or a list of paths, got {paths!r}"])
     if not items:
         raise ConfigError(["hp.config() needs at least one file"])
     merged = _Loaded()

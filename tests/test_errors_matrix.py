@@ -61,7 +61,7 @@ def test_cfg01_null_keys_values_and_arguments(sentinel):
     assert cfg == {"a": None, "b": None}
     with hp.scope(cfg):  # a null value is a value, not "missing"
         assert (hp.scope.a | 5) is None
-    with pytest.raises(TypeError):
+    with pytest.raises(hp.ConfigError, match=r"^hp.config\(\) takes a file path or a list of paths, got None$"):
         hp.config(None)
 
 
@@ -159,7 +159,7 @@ def test_cfg16_a_million_keys_hit_the_value_limit(sentinel):
     Path("million.json").write_text(json.dumps({f"k{i}": i for i in range(1_000_000)}))
     started = time.perf_counter()
     assert config_error("million.json") == (
-        "million.json: expands to more than 1,000,000 values (a YAML alias bomb?)"
+        "million.json: more than 1,000,000 values and sections"
     )
     assert time.perf_counter() - started < 60
     # Well under it, a large file loads and enters as a scope.
