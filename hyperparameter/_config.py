@@ -169,6 +169,9 @@ def _parse_yaml(path: Path, text: str) -> Any:
         finally:
             loader.dispose()
     except yaml.MarkedYAMLError as exc:
+        if "maximum nesting depth" in str(exc.problem):
+            # Newer libyaml stops at its own limit (1000 levels), far past ours.
+            raise ConfigError([f"{path}: nested deeper than {MAX_DEPTH} levels"]) from None
         mark = exc.problem_mark
         where = _where(path, mark.line + 1, mark.column + 1) if mark else str(path)
         raise ConfigError([f"{where}: invalid YAML: {exc.problem or exc.context}"]) from None

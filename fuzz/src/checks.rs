@@ -289,7 +289,11 @@ pub fn exact_decimal_int(text: &str) -> Option<Option<i64>> {
             }
             // Saturating: beyond a few hundred the answer no longer changes.
             let m = magnitude.trim_start_matches('0');
-            sign * if m.len() > 6 { 1_000_000 } else { m.parse::<i64>().unwrap_or(0) }
+            sign * if m.len() > 6 {
+                1_000_000
+            } else {
+                m.parse::<i64>().unwrap_or(0)
+            }
         }
     };
     exp -= fraction.len() as i64;
@@ -342,7 +346,10 @@ pub fn key_validation(data: &[u8]) {
     // SAFETY: as above.
     let checked = unsafe { hp_key_check(data.as_ptr().cast(), data.len()) };
     // SAFETY: NULL is an allowed argument.
-    assert_eq!(unsafe { hp_key_check(ptr::null(), data.len()) }, HP_NULL_POINTER);
+    assert_eq!(
+        unsafe { hp_key_check(ptr::null(), data.len()) },
+        HP_NULL_POINTER
+    );
 
     let Ok(key) = std::str::from_utf8(data) else {
         assert_eq!(checked, HP_INVALID_UTF8, "hp_key_check of invalid UTF-8");
@@ -381,7 +388,10 @@ fn check_key(key: &str) -> bool {
                 key.split('.').all(|s| !s.is_empty()),
                 "a valid key with an empty segment: {key:?}"
             );
-            assert!(!key.contains(['=', ' ', '\0']), "a valid key with =, space or NUL");
+            assert!(
+                !key.contains(['=', ' ', '\0']),
+                "a valid key with =, space or NUL"
+            );
         }
         Err(Error::InvalidKey { key: k, reason }) => {
             assert_eq!(k, key);
@@ -603,9 +613,14 @@ fn check_conversions(value: &Value) {
     let i = to_i64(value);
     let f = to_f64(value);
     let s = to_str(value);
-    for err in [b.as_ref().err(), i.as_ref().err(), f.as_ref().err(), s.as_ref().err()]
-        .into_iter()
-        .flatten()
+    for err in [
+        b.as_ref().err(),
+        i.as_ref().err(),
+        f.as_ref().err(),
+        s.as_ref().err(),
+    ]
+    .into_iter()
+    .flatten()
     {
         assert!(matches!(err, Error::TypeMismatch { .. }), "{what}: {err:?}");
         let _ = err.to_string();
@@ -635,7 +650,8 @@ fn check_conversions(value: &Value) {
             let bool_ok = *x == 0.0 || *x == 1.0;
             assert_eq!(b.is_ok(), bool_ok, "{what} to bool");
             // Never truncated: an int only from an integral value within range, exactly.
-            let integral = x.is_finite() && x.fract() == 0.0 && *x >= -(2f64.powi(63)) && *x < 2f64.powi(63);
+            let integral =
+                x.is_finite() && x.fract() == 0.0 && *x >= -(2f64.powi(63)) && *x < 2f64.powi(63);
             assert_eq!(i.is_ok(), integral, "{what} to int");
             if let Ok(n) = &i {
                 assert_eq!(*n as f64, *x, "{what} to int changed the value");
@@ -692,9 +708,14 @@ fn check_conversions(value: &Value) {
         Ok(x) => {
             let wide = *f.as_ref().unwrap();
             assert!(same_f64(x as f64, wide as f32 as f64));
-            assert!(x.is_finite() || !wide.is_finite(), "{what} as f32 overflowed");
+            assert!(
+                x.is_finite() || !wide.is_finite(),
+                "{what} as f32 overflowed"
+            );
         }
-        Err(_) => assert!(f.as_ref().map_or(true, |w| w.is_finite() && (*w as f32).is_infinite())),
+        Err(_) => assert!(f
+            .as_ref()
+            .map_or(true, |w| w.is_finite() && (*w as f32).is_infinite())),
     }
 
     // The C ABI's hp_convert applies the same rules.
@@ -813,7 +834,11 @@ impl Model {
     }
 
     fn current(&self) -> usize {
-        self.stack.last().copied().or(self.base).unwrap_or(self.root)
+        self.stack
+            .last()
+            .copied()
+            .or(self.base)
+            .unwrap_or(self.root)
     }
 
     fn lookup(&self, node: usize, key: &str) -> Option<&MEntry> {
@@ -1017,7 +1042,11 @@ fn check_value_out(out: &hp_value, want: &MValue, what: &str) {
         }
         MValue::Host(id) => {
             assert_eq!((out.kind, out.host as usize), (HP_KIND_HOST, *id), "{what}");
-            assert_eq!(released(*id), 0, "{what}: a host object read after its release");
+            assert_eq!(
+                released(*id),
+                0,
+                "{what}: a host object read after its release"
+            );
         }
     }
 }
@@ -1148,7 +1177,13 @@ pub fn abi_sequences(data: &[u8]) {
     let mut step = 0;
     while !input.is_empty() {
         step += 1;
-        run_op(&mut input, &mut model, &mut handles, &mut stored_hosts, step);
+        run_op(
+            &mut input,
+            &mut model,
+            &mut handles,
+            &mut stored_hosts,
+            step,
+        );
         assert_eq!(hp_scope_depth(), model.stack.len(), "step {step}: depth");
     }
 
@@ -1256,9 +1291,9 @@ fn run_op(
             let (p, len) = def.ptr_len();
             // SAFETY: NULL or live; `len` readable bytes or NULL.
             let status = unsafe { hp_set_parsed(ptr_of(sel), p, len) };
-            let expected = def.text().and_then(|text| {
-                parse_definition(text).map_err(|e| status_code(&e))
-            });
+            let expected = def
+                .text()
+                .and_then(|text| parse_definition(text).map_err(|e| status_code(&e)));
             match expected {
                 Err(code) => assert_eq!(status, code, "{ctx}: hp_set_parsed({def:?})"),
                 Ok((key, value)) => {
@@ -1337,7 +1372,10 @@ fn run_op(
                         Some(MValue::Float(x)) => f64::from_bits(x),
                         _ => default,
                     };
-                    assert!(same_f64(got, expected), "{ctx}: hp_get_f64_or({key:?}) = {got:?}, model {expected:?}");
+                    assert!(
+                        same_f64(got, expected),
+                        "{ctx}: hp_get_f64_or({key:?}) = {got:?}, model {expected:?}"
+                    );
                 }
             }
         }
@@ -1398,7 +1436,8 @@ fn run_op(
                 let exit_status = sel.map(|h| unsafe { hp_scope_exit(h as *const hp_scope) });
                 let mut out = zero_value();
                 // SAFETY: readable key, writable out.
-                let status = unsafe { hp_get(ptr::null(), key.as_ptr().cast(), key.len(), &mut out) };
+                let status =
+                    unsafe { hp_get(ptr::null(), key.as_ptr().cast(), key.len(), &mut out) };
                 let read = (status == HP_OK).then(|| {
                     let value = match out.kind {
                         HP_KIND_NULL => MValue::Null,
@@ -1449,12 +1488,20 @@ fn op_set(
         1 => {
             let b = input.byte() & 1 == 1;
             // SAFETY: as above.
-            (unsafe { hp_set_bool(scope, kp, kl, b) }, MValue::Bool(b), Ok(()))
+            (
+                unsafe { hp_set_bool(scope, kp, kl, b) },
+                MValue::Bool(b),
+                Ok(()),
+            )
         }
         2 => {
             let i = input.int();
             // SAFETY: as above.
-            (unsafe { hp_set_i64(scope, kp, kl, i) }, MValue::Int(i), Ok(()))
+            (
+                unsafe { hp_set_i64(scope, kp, kl, i) },
+                MValue::Int(i),
+                Ok(()),
+            )
         }
         3 => {
             let x = input.float();
@@ -1485,10 +1532,7 @@ fn op_set(
             (status, MValue::Host(id), Ok(()))
         }
     };
-    let expected = key
-        .text()
-        .and(value_status)
-        .and_then(|()| key_status(&key));
+    let expected = key.text().and(value_status).and_then(|()| key_status(&key));
     match expected {
         Err(code) => assert_eq!(status, code, "{ctx}: set {key:?} kind {kind}"),
         Ok(k) => {
@@ -1534,11 +1578,13 @@ fn op_get(input: &mut Input, model: &Model, handles: &Handles, ctx: &str) {
         }};
     }
     match kind {
-        0 => typed!(hp_get_bool, bool, false, 0, |out: &mut bool, want| assert_eq!(
-            MValue::Bool(*out),
-            want,
-            "{what}"
-        )),
+        0 => typed!(
+            hp_get_bool,
+            bool,
+            false,
+            0,
+            |out: &mut bool, want| assert_eq!(MValue::Bool(*out), want, "{what}")
+        ),
         1 => typed!(hp_get_i64, i64, 0, 1, |out: &mut i64, want| assert_eq!(
             MValue::Int(*out),
             want,
@@ -1560,7 +1606,15 @@ fn op_get(input: &mut Input, model: &Model, handles: &Handles, ctx: &str) {
             |out: &mut hp_string, want| {
                 assert_eq!(MValue::Str(string_text(out)), want, "{what}");
                 // SAFETY: made by the library, freed once.
-                unsafe { hp_string_free(std::mem::replace(out, hp_string { ptr: ptr::null_mut(), len: 0 })) };
+                unsafe {
+                    hp_string_free(std::mem::replace(
+                        out,
+                        hp_string {
+                            ptr: ptr::null_mut(),
+                            len: 0,
+                        },
+                    ))
+                };
             }
         ),
         4 => {
@@ -1663,6 +1717,9 @@ fn op_get_by_hash(input: &mut Input, model: &Model, ctx: &str) {
     if expected == Err(HP_NOT_FOUND) {
         // SAFETY: a NUL-terminated string owned by the library.
         let message = unsafe { CStr::from_ptr(hp_last_error()) }.to_string_lossy();
-        assert!(message.contains(&format!("{hash:016x}")), "{what}: {message}");
+        assert!(
+            message.contains(&format!("{hash:016x}")),
+            "{what}: {message}"
+        );
     }
 }

@@ -101,11 +101,13 @@ fn exact_integer(text: &str) -> Option<i64> {
         None => (false, text.strip_prefix('+').unwrap_or(text)),
     };
     let (mantissa, exponent) = body.split_once(['e', 'E']).unwrap_or((body, "0"));
-    let exponent = exponent.parse::<i64>().unwrap_or(if exponent.starts_with('-') {
-        i64::MIN
-    } else {
-        i64::MAX
-    });
+    let exponent = exponent
+        .parse::<i64>()
+        .unwrap_or(if exponent.starts_with('-') {
+            i64::MIN
+        } else {
+            i64::MAX
+        });
     let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
     let digits = format!("{whole}{fraction}");
     let significant = digits.trim_start_matches('0');
@@ -220,7 +222,10 @@ mod tests {
         // Exact on the digits, never rounded through a float (found by fuzzing).
         assert!(to_i64(&s("1e-400")).is_err());
         assert!(to_i64(&s("0.99999999999999999999")).is_err());
-        assert_eq!(to_i64(&s("9007199254740993.0")).unwrap(), 9_007_199_254_740_993);
+        assert_eq!(
+            to_i64(&s("9007199254740993.0")).unwrap(),
+            9_007_199_254_740_993
+        );
         assert_eq!(to_i64(&s("9223372036854775807.0")).unwrap(), i64::MAX);
         assert!(to_i64(&s("9223372036854775808.0")).is_err());
         assert_eq!(to_i64(&s("-2.50e1")).unwrap(), -25);
