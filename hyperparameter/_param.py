@@ -158,7 +158,9 @@ def _generate(func: Callable, namespace: str) -> Callable:
     )
     scope_vars: dict = {"_defaults": originals}
     exec(compile(source, f"<hp.param {namespace}>", "exec"), scope_vars)  # noqa: S102
-    wrapper = scope_vars["make"](func, _Injector(keys, defaults), _current_get, _thread_root, versions, _NOT_GIVEN)
+    wrapper = scope_vars["make"](
+        func, _Injector(keys, defaults), _current_get, _thread_root, versions, _NOT_GIVEN
+    )
     functools.update_wrapper(wrapper, func)
     wrapper.__hp_namespace__ = namespace  # type: ignore[attr-defined]
     return wrapper

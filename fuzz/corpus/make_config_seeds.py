@@ -9,11 +9,20 @@ import os
 
 EXT = {".json": 0, ".toml": 1, ".yaml": 2, ".yml": 3}
 RAW = {
-    "json_refs": (".json", '{"data": {"root": "/d", "train": "${data.root}/t"}, "lr": "${env:HP_FUZZ_SET}",'
-                  ' "l": [1, "${l.0}"], "esc": "$${x}"}'),
-    "toml_tables": (".toml", '[train]\nlr = 0.01\nbs = 0x40\nwhen = 2001-02-03\n[data]\nroot = "${train.lr}"\n'),
-    "yaml_anchors": (".yaml", "base: &b {lr: 0.1, layers: [1, 2]}\nexp:\n  <<: *b\n  lr: 0.2\nwhen: 2001-12-14\n"
-                     "on: yes\nt: 12:30:45\n"),
+    "json_refs": (
+        ".json",
+        '{"data": {"root": "/d", "train": "${data.root}/t"}, "lr": "${env:HP_FUZZ_SET}",'
+        ' "l": [1, "${l.0}"], "esc": "$${x}"}',
+    ),
+    "toml_tables": (
+        ".toml",
+        '[train]\nlr = 0.01\nbs = 0x40\nwhen = 2001-02-03\n[data]\nroot = "${train.lr}"\n',
+    ),
+    "yaml_anchors": (
+        ".yaml",
+        "base: &b {lr: 0.1, layers: [1, 2]}\nexp:\n  <<: *b\n  lr: 0.2\nwhen: 2001-12-14\n"
+        "on: yes\nt: 12:30:45\n",
+    ),
     "yaml_bad_date": (".yaml", "a: 2001-13-45\n"),
     "yaml_tags": (".yml", "a: !!set {x, y}\nb: !!omap [c: 1]\nc: !!binary aGVsbG8=\nd: !!float .inf\n"),
     "json_cycle": (".json", '{"a": "${b}", "b": "${a}", "c": {"d": "${c}"}}'),
