@@ -1068,16 +1068,7 @@ fn get_source(scope: *const hp_scope, key: &str) -> Result<String, i32> {
 }
 
 fn status_code(err: &Error) -> i32 {
-    match err {
-        Error::NotFound { .. } => HP_NOT_FOUND,
-        Error::TypeMismatch { .. } => HP_TYPE_MISMATCH,
-        Error::InvalidKey { .. } => HP_INVALID_KEY,
-        Error::KeyCollision { .. } => HP_KEY_COLLISION,
-        Error::ScopeOrder(_) => HP_SCOPE_ORDER,
-        Error::InvalidArgument(_) => HP_INVALID_ARGUMENT,
-        Error::NullPointer(_) => HP_NULL_POINTER,
-        Error::InvalidUtf8 { .. } => HP_INVALID_UTF8,
-    }
+    hyperparameter::ffi::status_of(err)
 }
 
 fn with_empty_scope(f: impl FnOnce(*mut hp_scope)) {

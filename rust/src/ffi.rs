@@ -112,7 +112,8 @@ enum LastError {
     HashNotFound(u64),
 }
 
-fn status_of(err: &Error) -> i32 {
+/// The status code the C ABI reports for an engine error.
+pub fn status_of(err: &Error) -> i32 {
     match err {
         Error::NotFound { .. } => HP_NOT_FOUND,
         Error::TypeMismatch { .. } => HP_TYPE_MISMATCH,

@@ -12,6 +12,9 @@ use std::sync::Arc;
 
 use hyperparameter::*;
 
+mod common;
+use common::panic_text;
+
 /// A scope holding `<name>.sentinel = 7`, entered for the test.
 struct Sentinel {
     key: String,
@@ -38,14 +41,6 @@ impl Sentinel {
         assert_eq!(to_i64(&entry.value).unwrap(), 7);
         assert_eq!(get_param(hash_key(&self.key), &self.key, 0i64), 7);
     }
-}
-
-fn panic_text(payload: Box<dyn std::any::Any + Send>) -> String {
-    payload
-        .downcast_ref::<String>()
-        .cloned()
-        .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
-        .unwrap_or_default()
 }
 
 // RS-04: a 1 MB key is Error::InvalidKey (TooLong) on every path, with a short message; a 1 MB

@@ -13,6 +13,9 @@ use std::sync::{Arc, Mutex};
 
 use hyperparameter::*;
 
+mod common;
+use common::panic_text;
+
 fn int(scope: &Scope, key: &str) -> Option<i64> {
     match scope.get(key) {
         Ok(entry) => Some(to_i64(&entry.value).unwrap()),
@@ -23,14 +26,6 @@ fn int(scope: &Scope, key: &str) -> Option<i64> {
 
 fn current_int(key: &str) -> Option<i64> {
     int(&Scope::current(), key)
-}
-
-fn panic_text(payload: Box<dyn std::any::Any + Send>) -> String {
-    payload
-        .downcast_ref::<String>()
-        .cloned()
-        .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
-        .unwrap_or_default()
 }
 
 #[test]
