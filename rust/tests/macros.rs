@@ -1,11 +1,11 @@
-//! `with_params!` as the seeds use it: `get`/`@get`, `set`/`@set`, `params`, defaults of every
+//! `with_params!` as the guides use it: `get`/`@get`, `set`/`@set`, `params`, defaults of every
 //! type, the block's value, rollback, and thread isolation.
 
 use std::thread;
 
 use hyperparameter::*;
 
-// The seeds' `foo`: reads foo.x with default 1.
+// The guides' `foo`: reads foo.x with default 1.
 fn foo() -> i32 {
     with_params! {
         @get x = foo.x or 1i32;
@@ -37,7 +37,7 @@ fn both_spellings_read_and_write() {
 #[test]
 fn the_seed_thread_example_sees_the_default() {
     with_params! {
-        @set foo.x = 2; // an untyped literal, as in the seed
+        @set foo.x = 2; // an untyped literal, as in the guides
         assert_eq!(foo(), 2);
         let handle = thread::spawn(foo);
         assert_eq!(handle.join().unwrap(), 1, "a new thread is not affected by this scope");

@@ -1,4 +1,4 @@
-"""The Python examples of the newest README seed."""
+"""The Python examples of the newest README."""
 
 import threading
 

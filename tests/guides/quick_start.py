@@ -1,4 +1,4 @@
-"""The Python examples of the quick-start seed, in order, printing what it says they print."""
+"""The Python examples of the quick-start guide, in order, printing what it says they print."""
 
 import concurrent.futures
 

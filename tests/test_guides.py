@@ -1,4 +1,4 @@
-"""The seed documents' Python examples run and print what the seeds say."""
+"""The examples of the quick-start guide and the earlier READMEs run and print what they say."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-SEEDS = Path(__file__).resolve().parent / "seeds"
+GUIDES = Path(__file__).resolve().parent / "guides"
 
 
 def run(script: str, *args: str) -> list[str]:
     result = subprocess.run(
-        [sys.executable, str(SEEDS / script), *args], capture_output=True, text=True, timeout=60
+        [sys.executable, str(GUIDES / script), *args], capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 0, result.stderr
     return result.stdout.splitlines()
@@ -73,7 +73,7 @@ def test_oldest_readme_nested_scope_doctest() -> None:
 True
 True
 """
-    test = doctest.DocTestParser().get_doctest(example, {}, "seed", "seed", 0)
+    test = doctest.DocTestParser().get_doctest(example, {}, "readme", "readme", 0)
     runner = doctest.DocTestRunner()
     runner.run(test)
     assert runner.summarize(verbose=False).failed == 0
