@@ -500,15 +500,15 @@ class Scope:
         if node.injectors:
             _forget_injectors(node)
         # Readers cache per (node, version): the parent they return to has not changed.
-        # The engine needs telling only if it had mirrored this scope; otherwise the flag
-        # raised on entry still stands, or it never pointed here.
+        # The engine needs telling only if it had mirrored this scope (then it is pointed at
+        # the parent right here); otherwise the flag raised on entry still stands, or it
+        # never pointed here.
         if node.native is not None:
             # The engine may hold this node as the thread's current scope: point it at the
             # parent now, so the values of the exited scope are released at once.
             backend.activate(_materialize(_current_get() or _thread_root()))
             backend.release(node.native)
             node.native = None
-            _mark_stale()
 
     # --- reading and writing --------------------------------------------------------------
 
@@ -770,7 +770,7 @@ class _Reader(dict):
         >>> with hp.scope.empty():
         ...     hp.scope.frozen()      # publish an empty baseline again
         """
-        _baseline.publish(dict(current_node().visible()))
+        _baseline.publish(current_node().visible())
         versions.bump()
 
     def init(self, values: Optional[Mapping] = None, **more: Any) -> None:
@@ -785,9 +785,7 @@ class _Reader(dict):
         """
         root = _thread_root()
         for key, value in _flatten({**(values or {}), **more}):
-            root.set(key, value)
-        if _NATIVE:
-            _mark_stale()
+            root.set(key, value)  # tells the engine, as every write does
 
     def keys(self) -> list:
         """Every key the current scope sees, sorted."""
