@@ -13,10 +13,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import sys
+from typing import Any, Callable, Optional, Sequence, Union
 
 from ._backend import backend as _backend
+from ._build_info import get_cmake_dir, get_include, get_library, get_pkgconfig_dir
+from ._config_types import Config
+from ._config_types import PathLike as _PathLike
 from ._errors import (
+    ConfigError,
     ConversionError,
     HyperparameterError,
     InvalidKeyError,
@@ -26,41 +31,7 @@ from ._errors import (
 from ._param import param
 from ._scope import Scope, scope
 
-if TYPE_CHECKING:  # imported on first use (see __getattr__), so `import hyperparameter` stays quick
-    from ._build_info import get_cmake_dir, get_include, get_library, get_pkgconfig_dir
-    from ._cli import launch
-    from ._config import Config, ConfigError, config
-
 __version__ = "0.1.0"
-
-#: Public names whose modules load on first use: the command line, config files and build
-#: paths are not needed by a program that only reads parameters.
-_LAZY = {
-    "launch": "._cli",
-    "config": "._config",
-    "Config": "._config",
-    "ConfigError": "._config",
-    "get_cmake_dir": "._build_info",
-    "get_include": "._build_info",
-    "get_library": "._build_info",
-    "get_pkgconfig_dir": "._build_info",
-}
-
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(module, __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list:
-    return sorted(set(globals()) | set(_LAZY))
-
 
 #: The name ``param_scope`` of earlier releases; the same object as ``scope``.
 param_scope = scope
@@ -86,6 +57,67 @@ def hash_key(key: str) -> int:
     1730067025249070946
     """
     return _backend.hash_key(key)
+
+
+# config and launch import their modules when called: a program that only reads parameters
+# never pays for the parsers and argparse. They are plain functions rather than names a module
+# __getattr__ would load because CPython does not specialise attribute reads on a module that
+# has a __getattr__, which would slow every `hp.scope` in a hot loop.
+
+
+def config(paths: Union[_PathLike, Sequence[_PathLike]], schema: Any = None) -> Any:
+    """Load configuration files: JSON, TOML or YAML by extension, merged deeply (later wins).
+
+    A file may name its bases with a top-level ``defaults: [base.yaml]`` (paths relative to
+    the file). Strings may refer to other values, ``${train.lr}``, or to the environment,
+    ``${env:DATA_ROOT}`` / ``${env:DATA_ROOT,/data}``. Without a schema the result is a nested
+    ``dict`` (a :class:`Config`, which knows each value's source); with a dataclass or any class
+    with type hints, the values are checked and converted ("8080" -> 8080) and an instance is
+    returned. Every problem is reported at once, each with its file and dotted key.
+
+    >>> import hyperparameter as hp, pathlib, tempfile
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "base.toml").write_text('[data]\\nroot = "/data"\\n[train]\\nlr = 0.1\\n')
+    >>> _ = (folder / "exp.yaml").write_text(
+    ...     'defaults: [base.toml]\\ntrain: {lr: 0.01}\\ndata: {train: "${data.root}/train"}\\n')
+    >>> cfg = hp.config(folder / "exp.yaml")
+    >>> cfg["train"]["lr"], cfg["data"]["train"]
+    (0.01, '/data/train')
+    >>> with hp.scope(cfg):
+    ...     hp.scope.data.train | ""
+    '/data/train'
+    """
+    from ._config import load
+
+    return load(paths, schema)
+
+
+def launch(
+    target: Union[Callable, Sequence[Callable], None] = None,
+    argv: Optional[Sequence[str]] = None,
+    prog: Optional[str] = None,
+) -> Any:
+    """Run ``@hp.param`` function(s) as a command-line program; returns the function's result.
+
+    One function becomes the program; several (a list, or every ``@hp.param`` function of the
+    calling module when none is given) become subcommands. Its keyword parameters become
+    ``--name VALUE`` options (booleans ``--flag/--no-flag``), required parameters become
+    positionals, and the docstring's ``Args:`` section becomes the help. ``-lps`` and ``-ep``
+    print and exit (``SystemExit(0)``) without running the function, like ``--help``.
+
+    >>> import hyperparameter as hp
+    >>> @hp.param("greet")
+    ... def greet(name: str = "World", times: int = 1):
+    ...     return f"Hello, {name}" + "!" * times
+    >>> hp.launch(greet, argv=["-D", "greet.name=Alice", "--times", "3"])
+    'Hello, Alice!!!'
+    """
+    # The calling module is the frame just above this one; the command-line module is called
+    # from here, so it is told rather than left to look.
+    caller_globals = sys._getframe(1).f_globals if target is None else {}
+    from ._cli import run
+
+    return run(target, argv, prog, caller_globals)
 
 
 __all__ = [

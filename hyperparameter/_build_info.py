@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
 
-_PACKAGE = Path(__file__).resolve().parent
+# os.path rather than pathlib: `import hyperparameter` loads this module, and pathlib would
+# add milliseconds to every program's start.
+_PACKAGE = os.path.dirname(os.path.realpath(__file__))
 
 
 def get_include() -> str:
@@ -14,7 +16,7 @@ def get_include() -> str:
     >>> os.path.exists(os.path.join(hp.get_include(), "hyperparameter.h"))
     True
     """
-    return str(_PACKAGE / "include")
+    return os.path.join(_PACKAGE, "include")
 
 
 def get_library() -> str:
@@ -24,17 +26,27 @@ def get_library() -> str:
     >>> hp.get_library().endswith("libhyperparameter.so")
     True
     """
-    return str(_PACKAGE / "libhyperparameter.so")
+    return os.path.join(_PACKAGE, "libhyperparameter.so")
 
 
 def get_cmake_dir() -> str:
-    """The directory of ``hyperparameterConfig.cmake`` (``-Dhyperparameter_DIR=...``)."""
-    return str(_PACKAGE / "cmake")
+    """The directory of ``hyperparameterConfig.cmake`` (``-Dhyperparameter_DIR=...``).
+
+    >>> import hyperparameter as hp, os
+    >>> os.path.exists(os.path.join(hp.get_cmake_dir(), "hyperparameterConfig.cmake"))
+    True
+    """
+    return os.path.join(_PACKAGE, "cmake")
 
 
 def get_pkgconfig_dir() -> str:
-    """The directory of ``hyperparameter.pc`` (add it to ``PKG_CONFIG_PATH``)."""
-    return str(_PACKAGE / "pkgconfig")
+    """The directory of ``hyperparameter.pc`` (add it to ``PKG_CONFIG_PATH``).
+
+    >>> import hyperparameter as hp, os
+    >>> os.path.exists(os.path.join(hp.get_pkgconfig_dir(), "hyperparameter.pc"))
+    True
+    """
+    return os.path.join(_PACKAGE, "pkgconfig")
 
 
 def compile_flags() -> list[str]:
@@ -42,5 +54,5 @@ def compile_flags() -> list[str]:
 
 
 def link_flags() -> list[str]:
-    lib_dir = str(Path(get_library()).parent)
+    lib_dir = os.path.dirname(get_library())
     return [f"-L{lib_dir}", "-lhyperparameter", f"-Wl,-rpath,{lib_dir}"]

@@ -15,11 +15,11 @@ import argparse
 import inspect
 import re
 import sys
-from typing import Any, Callable, Iterable, Optional, Sequence, Union
+from typing import Any, Callable, Iterable, Mapping, Optional, Sequence, Union
 
 from . import _scope as _scope_module
 from ._backend import backend
-from ._errors import ConversionError, HyperparameterError
+from ._errors import ConfigError, ConversionError, HyperparameterError
 from ._param import ParamInfo, registry
 from ._scope import scope
 
@@ -438,10 +438,10 @@ def _load_configs(error: Callable[[str], Any], files: list[str]) -> list[tuple[s
     """Every value of the ``--config`` files, converted to the declared parameters' types."""
     if not files:
         return []
-    from ._config import ConfigError, config
+    from ._config import load
 
     try:
-        loaded = list(config(files).flat())
+        loaded = list(load(files).flat())
     except ConfigError as exc:
         error(f"argument --config: {exc}")
     checked = []
@@ -461,7 +461,7 @@ def _load_configs(error: Callable[[str], Any], files: list[str]) -> list[tuple[s
     return checked
 
 
-def _collect(target: Any, caller_globals: dict) -> list[Callable]:
+def _collect(target: Any, caller_globals: Mapping[str, Any]) -> list[Callable]:
     if target is None:
         module = caller_globals.get("__name__")
         found = [
@@ -520,27 +520,17 @@ class _Options:
         self.explain_param: Optional[str] = pick("explain_param") or args.explain_param
 
 
-def launch(
-    target: Union[Callable, Sequence[Callable], None] = None,
-    argv: Optional[Sequence[str]] = None,
-    prog: Optional[str] = None,
+def run(
+    target: Union[Callable, Sequence[Callable], None],
+    argv: Optional[Sequence[str]],
+    prog: Optional[str],
+    caller_globals: Mapping[str, Any],
 ) -> Any:
-    """Run ``@hp.param`` function(s) as a command-line program; returns the function's result.
+    """What ``hp.launch(target, argv, prog)`` does; its docstring describes the program.
 
-    One function becomes the program; several (a list, or every ``@hp.param`` function of the
-    calling module when none is given) become subcommands. Its keyword parameters become
-    ``--name VALUE`` options (booleans ``--flag/--no-flag``), required parameters become
-    positionals, and the docstring's ``Args:`` section becomes the help. ``-lps`` and ``-ep``
-    print and exit (``SystemExit(0)``) without running the function, like ``--help``.
-
-    >>> import hyperparameter as hp
-    >>> @hp.param("greet")
-    ... def greet(name: str = "World", times: int = 1):
-    ...     return f"Hello, {name}" + "!" * times
-    >>> hp.launch(greet, argv=["-D", "greet.name=Alice", "--times", "3"])
-    'Hello, Alice!!!'
+    ``caller_globals`` are the globals of ``hp.launch``'s caller: with no ``target``, every
+    ``@hp.param`` function defined in that module becomes a subcommand.
     """
-    caller_globals = sys._getframe(1).f_globals if target is None else {}
     commands = [_Command(f) for f in _collect(target, caller_globals)]
     option_flags = {f for c in commands for flags in c.flags.values() for f in flags}
     option_flags |= {f"--no-{f[2:]}" for f in option_flags}

@@ -14,16 +14,15 @@ import re
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Iterator, Optional, Sequence, Union
+from typing import Any, Optional, Sequence, Union
 
-from ._errors import HyperparameterError
+from ._config_types import Config, PathLike, leaves
+from ._errors import ConfigError
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on Python < 3.11 only
     import tomli as tomllib
-
-PathLike = Union[str, os.PathLike]
 
 #: Deeper nesting than this is refused (a legitimate configuration never comes close).
 MAX_DEPTH = 100
@@ -33,44 +32,6 @@ BASES_KEY = "defaults"
 _REFERENCE = re.compile(r"\$\{([^${}]*)\}")
 _ESCAPED = "$${"
 _INDEX = re.compile(r"[0-9]{1,18}")  # a list index in a reference: ASCII digits, not "²"
-
-
-class ConfigError(HyperparameterError, ValueError):
-    """A configuration file could not be loaded, resolved or validated.
-
-    ``problems`` lists every problem found, each naming its file and dotted key.
-    """
-
-    def __init__(self, problems: Sequence[str]) -> None:
-        self.problems = list(problems)
-        if len(self.problems) == 1:
-            message = self.problems[0]
-        else:
-            message = f"{len(self.problems)} problems:\n" + "\n".join(f"  - {p}" for p in self.problems)
-        super().__init__(message)
-
-
-class Config(dict):
-    """A loaded configuration: a nested ``dict`` that knows where each value came from.
-
-    >>> import hyperparameter as hp, json, pathlib, tempfile
-    >>> path = pathlib.Path(tempfile.mkdtemp()) / "train.json"
-    >>> _ = path.write_text(json.dumps({"train": {"lr": 0.01}}))
-    >>> cfg = hp.config(path)
-    >>> cfg["train"]["lr"], cfg.source_of("train.lr") == f"{path}:train.lr"
-    (0.01, True)
-    """
-
-    sources: dict
-
-    def source_of(self, key: str) -> Optional[str]:
-        """``"file:key"`` of a dotted key's value, or None for a value not from a file."""
-        return getattr(self, "sources", {}).get(key)
-
-    def flat(self) -> Iterator[tuple[str, Any, Optional[str]]]:
-        """Every leaf as ``(dotted key, value, source)``; lists are leaves."""
-        for key, value in _leaves(self):
-            yield key, value, self.source_of(key)
 
 
 # --- reading files ------------------------------------------------------------------------------
@@ -262,7 +223,7 @@ def _read(path: Path) -> dict:
         raise ConfigError([f"{path}: the top level must be a mapping of keys, not {type(data).__name__}"])
     _check_size(path, data)
     try:
-        for _ in _leaves(data):
+        for _ in leaves(data):
             pass  # every key must be a string
     except ConfigError as exc:
         raise ConfigError([f"{path}: {exc.problems[0]}"]) from None
@@ -270,19 +231,6 @@ def _read(path: Path) -> dict:
 
 
 # --- bases and merging ----------------------------------------------------------------------
-
-
-def _leaves(data: Mapping, prefix: str = "") -> Iterator[tuple[str, Any]]:
-    for key, value in data.items():
-        if not isinstance(key, str):
-            hint = ""
-            if isinstance(key, bool):
-                hint = " (YAML reads unquoted yes/no/on/off as booleans: quote it)"
-            raise ConfigError([f"key {prefix}{key!r} is not a string but {type(key).__name__}{hint}"])
-        if isinstance(value, dict) and value:
-            yield from _leaves(value, f"{prefix}{key}.")
-        else:
-            yield prefix + key, value
 
 
 def _merge(base: dict, override: Mapping) -> dict:
@@ -355,7 +303,7 @@ def _load_tree(path: Path, stack: tuple[tuple[Path, str], ...] = ()) -> _Loaded:
             raise ConfigError([f"{path}: base file {written!r} not found (looked for {base})"])
         sub = _load_tree(base, (*stack, (resolved, str(path))))
         loaded.add(sub.data, sub.sources)
-    loaded.add(data, {key: f"{path}:{key}" for key, _ in _leaves(data)})
+    loaded.add(data, {key: f"{path}:{key}" for key, _ in leaves(data)})
     return loaded
 
 
@@ -474,28 +422,8 @@ def _as_config(data: dict, sources: dict[str, str]) -> Config:
     return config
 
 
-def config(paths: Union[PathLike, Sequence[PathLike]], schema: Any = None) -> Any:
-    """Load configuration files: JSON, TOML or YAML by extension, merged deeply (later wins).
-
-    A file may name its bases with a top-level ``defaults: [base.yaml]`` (paths relative to
-    the file). Strings may refer to other values, ``${train.lr}``, or to the environment,
-    ``${env:DATA_ROOT}`` / ``${env:DATA_ROOT,/data}``. Without a schema the result is a nested
-    ``dict`` (a :class:`Config`, which knows each value's source); with a dataclass or any class
-    with type hints, the values are checked and converted ("8080" -> 8080) and an instance is
-    returned. Every problem is reported at once, each with its file and dotted key.
-
-    >>> import hyperparameter as hp, pathlib, tempfile
-    >>> folder = pathlib.Path(tempfile.mkdtemp())
-    >>> _ = (folder / "base.toml").write_text('[data]\\nroot = "/data"\\n[train]\\nlr = 0.1\\n')
-    >>> _ = (folder / "exp.yaml").write_text(
-    ...     'defaults: [base.toml]\\ntrain: {lr: 0.01}\\ndata: {train: "${data.root}/train"}\\n')
-    >>> cfg = hp.config(folder / "exp.yaml")
-    >>> cfg["train"]["lr"], cfg["data"]["train"]
-    (0.01, '/data/train')
-    >>> with hp.scope(cfg):
-    ...     hp.scope.data.train | ""
-    '/data/train'
-    """
+def load(paths: Union[PathLike, Sequence[PathLike]], schema: Any = None) -> Any:
+    """What ``hp.config(paths, schema)`` returns; its docstring describes the files and references."""
     if isinstance(paths, (str, os.PathLike)):
         items = [paths]
     elif isinstance(paths, (list, tuple)) and all(isinstance(p, (str, os.PathLike)) for p in paths):

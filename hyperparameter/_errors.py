@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Sequence
+
 
 class HyperparameterError(Exception):
     """Base class of every error this library raises on purpose."""
@@ -43,3 +45,25 @@ class MissingParameterError(HyperparameterError, KeyError):
     ...
     hyperparameter._errors.MissingParameterError: "parameter 'train.required_key' is not set ..."
     """
+
+
+class ConfigError(HyperparameterError, ValueError):
+    """A configuration file could not be loaded, resolved or validated.
+
+    ``problems`` lists every problem found, each naming its file and dotted key.
+
+    >>> import hyperparameter as hp
+    >>> try:
+    ...     hp.config("no/such/folder/run.yaml")
+    ... except hp.ConfigError as exc:
+    ...     exc.problems
+    ['no/such/folder/run.yaml: no such file']
+    """
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = list(problems)
+        if len(self.problems) == 1:
+            message = self.problems[0]
+        else:
+            message = f"{len(self.problems)} problems:\n" + "\n".join(f"  - {p}" for p in self.problems)
+        super().__init__(message)

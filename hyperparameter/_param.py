@@ -51,20 +51,23 @@ class _Failed:
 class _Injector:
     """Resolved values of a function's injectable parameters, cached per (scope, version).
 
-    The cache is (node, version, values, any value failed to convert). A node that exits
-    drops the caches holding it (see ``_scope._forget_injectors``), so they never keep the
-    values of an exited scope alive.
+    The cache is (node, version, values). It holds only values that all converted: a call
+    that meets a failed conversion goes the slow way every time, which raises only if the
+    call uses that value. A node that exits drops the caches holding it (see
+    ``_scope._forget_injectors``), so they never keep the values of an exited scope alive.
     """
 
     __slots__ = ("keys", "defaults", "cache")
-    EMPTY: tuple = (None, -1, (), False)
+    EMPTY: tuple = (object(), -1, ())  # a node that is never current
 
     def __init__(self, keys: list[str], defaults: list[Any]) -> None:
         self.keys = keys
         self.defaults = defaults
         self.cache: tuple = self.EMPTY
 
-    def refresh(self, node: Any) -> tuple:
+    def resolve(self) -> tuple:
+        """The values for the current scope, caching them when every one converted."""
+        node = _current_get() or _thread_root()
         version = versions.value
         values = []
         failed = False
@@ -79,11 +82,12 @@ class _Injector:
                 # Raised only if the caller does not pass this argument explicitly.
                 values.append(_Failed(str(exc)))
                 failed = True
-        self.cache = (node, version, tuple(values), failed)
-        if node.injectors is None:
-            node.injectors = set()
-        node.injectors.add(self)
-        return self.cache
+        if not failed:
+            self.cache = (node, version, tuple(values))
+            if node.injectors is None:
+                node.injectors = set()
+            node.injectors.add(self)
+        return tuple(values)
 
     @staticmethod
     def check(arguments: tuple) -> None:
@@ -92,18 +96,23 @@ class _Injector:
                 raise ConversionError(argument.message)
 
 
+# The fast path is as short as it can be: one cache check and one test per injectable
+# parameter. Anything else (a changed scope, a value that failed to convert) takes ``slow``.
 _TEMPLATE = """\
-def make(_f, _inj, _cur, _root, _versions, _NG):
+def _hp_make(_hp_f, _hp_inj, _hp_cur, _hp_versions, _hp_NG):
     {defaults}
-    {kind}def {name}({params}):
-        _node = _cur() or _root()
-        _c = _inj.cache
-        if _c[0] is not _node or _c[1] != _versions.value:
-            _c = _inj.refresh(_node)
-        _v = _c[2]
+    {kind}def _hp_slow({params}):
+        _hp_v = _hp_inj.resolve()
 {fills}
-{check}
-        return {awaits}_f({call})
+        _hp_inj.check(({names}))
+        return {awaits}_hp_f({call})
+    {kind}def {name}({params}):
+        _hp_c = _hp_inj.cache
+        if _hp_c[0] is not _hp_cur() or _hp_c[1] != _hp_versions.value:
+            return {awaits}_hp_slow({call})
+        _hp_v = _hp_c[2]
+{fills}
+        return {awaits}_hp_f({call})
     return {name}
 """
 
@@ -115,17 +124,19 @@ def _generate(func: Callable, namespace: str) -> Callable:
     names = []
     star_seen = False
     for name, p in signature.parameters.items():
+        if name.startswith("_hp_"):
+            raise TypeError(f"@hp.param: parameter names starting with '_hp_' are reserved, got {name!r}")
         text = name
         if p.kind in _INJECTABLE and p.default is not _Kind.empty:
             key = checked(f"{namespace}.{name}")
             registry[key] = ParamInfo(key, name, p.default, p.annotation, func)
-            fills.append(f"        if {name} is _NG: {name} = _v[{len(keys)}]")
+            fills.append(f"        if {name} is _hp_NG: {name} = _hp_v[{len(keys)}]")
             names.append(name)
             keys.append(key)
             defaults.append(p.default)
-            text = f"{name}=_NG"
+            text = f"{name}=_hp_NG"
         elif p.default is not _Kind.empty:
-            text = f"{name}=_d{len(originals)}"
+            text = f"{name}=_hp_d{len(originals)}"
             originals.append(p.default)
         if p.kind is _Kind.VAR_POSITIONAL:
             text, star_seen = f"*{name}", True
@@ -147,20 +158,18 @@ def _generate(func: Callable, namespace: str) -> Callable:
         ):
             params.append("/")
     source = _TEMPLATE.format(
-        defaults="; ".join(f"_d{i} = _defaults[{i}]" for i in range(len(originals))) or "pass",
+        defaults="; ".join(f"_hp_d{i} = _hp_defaults[{i}]" for i in range(len(originals))) or "pass",
         kind="async " if inspect.iscoroutinefunction(func) else "",
-        name=func.__name__ if func.__name__.isidentifier() else "wrapper",
+        name=func.__name__ if func.__name__.isidentifier() and func.__name__[:4] != "_hp_" else "wrapper",
         params=", ".join(params),
         fills="\n".join(fills) or "        pass",
-        check=f"        if _c[3]: _inj.check(({', '.join(names)},))" if names else "",
+        names="".join(f"{name}, " for name in names),
         awaits="await " if inspect.iscoroutinefunction(func) else "",
         call=", ".join(call),
     )
-    scope_vars: dict = {"_defaults": originals}
+    scope_vars: dict = {"_hp_defaults": originals}
     exec(compile(source, f"<hp.param {namespace}>", "exec"), scope_vars)  # noqa: S102
-    wrapper = scope_vars["make"](
-        func, _Injector(keys, defaults), _current_get, _thread_root, versions, _NOT_GIVEN
-    )
+    wrapper = scope_vars["_hp_make"](func, _Injector(keys, defaults), _current_get, versions, _NOT_GIVEN)
     functools.update_wrapper(wrapper, func)
     wrapper.__hp_namespace__ = namespace  # type: ignore[attr-defined]
     return wrapper

@@ -14,8 +14,7 @@ import typing
 from typing import Any, Union
 
 from ._backend import backend
-from ._config import ConfigError
-from ._errors import ConversionError
+from ._errors import ConfigError, ConversionError
 
 _SCALARS = (bool, int, float, str)
 _MISSING: Any = object()

@@ -73,20 +73,24 @@ def coerce(key: str, value: Any, default: Any) -> Any:
 class _Node:
     """One scope's state: its own writes, its parent, and its native mirror (if made).
 
-    Rarely set attributes default on the class, so making a node sets two attributes.
+    A node without a parent is an ``empty()`` scope: no outer scopes, no baseline.
     """
 
-    sources: Optional[dict] = None  # provenance labels of some of ``own``'s keys
-    native: Any = None  # the engine's handle, once native code has looked at this scope
-    token: Any = None  # the ContextVar token while entered
-    owner: Optional[Scope] = None  # the Scope object, while entered or asked for
-    isolated = False  # an empty() scope: no parent, no baseline
-    below: Optional[_Node] = None  # while an empty() scope is entered: the scope it hides
-    injectors: Optional[set] = None  # hp.param injectors whose cache holds this node
+    __slots__ = (
+        "own",  # the values this scope sets itself
+        "parent",  # the scope it inherits from (None: an empty() scope)
+        "sources",  # provenance labels of some of ``own``'s keys, or None
+        "native",  # the engine's handle, once native code has looked at this scope
+        "token",  # the ContextVar token while entered
+        "owner",  # the Scope object, while entered or asked for
+        "below",  # while an empty() scope is entered: the scope it hides
+        "injectors",  # hp.param injectors whose cache holds this node
+    )
 
     def __init__(self, own: dict, parent: Optional[_Node]) -> None:
         self.own = own
         self.parent = parent
+        self.sources = self.native = self.token = self.owner = self.below = self.injectors = None
 
     def set(self, key: str, value: Any, source: Optional[str] = None) -> None:
         self.own[key] = value
@@ -140,6 +144,8 @@ class _Node:
 
 class _Baseline(_Node):
     """The end of every thread root's chain: the frozen global baseline."""
+
+    __slots__ = ("generation", "lock")
 
     def __init__(self) -> None:
         super().__init__({}, None)
@@ -319,12 +325,19 @@ class _Key(str):
 # --- accessors: hp.scope.a.b | default ------------------------------------------------------
 
 
+def _accessor_property(name: str) -> property:
+    # Methods of the reader's base class (dict) would shadow parameters of that name.
+    return property(lambda self: self.__getattr__(name))
+
+
 class _Accessor:
-    """A key path; ``| default``, ``(default)`` or ``()`` reads it, ``.name = v`` writes under it."""
+    """A key path of the current scope: ``| default``, ``(default)`` or ``()`` reads it,
+    ``.name = value`` writes under it.
+    """
 
-    __slots__ = ("_hp", "__dict__")
+    __slots__ = ("_hp", "__dict__")  # _hp: (key, node); node None means the current scope
 
-    def __init__(self, key: str, node: Optional[_Node]) -> None:
+    def __init__(self, key: str, node: Optional[_Node] = None) -> None:
         referenced_keys.add(key)
         object.__setattr__(self, "_hp", (key, node))
 
@@ -332,7 +345,7 @@ class _Accessor:
         if name.startswith("__"):
             raise AttributeError(name)
         key, node = self._hp
-        child = _Accessor(checked(f"{key}.{name}"), node)
+        child = type(self)(checked(f"{key}.{name}"), node)
         self.__dict__[name] = child
         return child
 
@@ -341,28 +354,26 @@ class _Accessor:
         _write_target(node).set(checked(f"{key}.{name}"), value)
 
     def __or__(self, default: Any) -> Any:
-        key, node = self._hp
-        if node is None:
-            node = _current_get() or _thread_root()
-        while node is not None:
-            value = node.own.get(key, _MISSING)
-            if value is not _MISSING:
-                if value is None or default is None or type(value) is type(default):
-                    return value
-                return coerce(key, value, default)
+        # The hot read path: each attribute of ``self`` costs a full lookup (the class has
+        # __getattr__), so it reads one; the node chain is walked inline.
+        key = self._hp[0]
+        node = _current_get() or _thread_root()
+        value = node.own.get(key, _MISSING)
+        while value is _MISSING:
             node = node.parent
-        return default
-
-    def _value(self) -> Any:
-        key, node = self._hp
-        return (node or current_node()).lookup(key)
+            if node is None:
+                return default
+            value = node.own.get(key, _MISSING)
+        if type(value) is type(default) or value is None or default is None:
+            return value
+        return coerce(key, value, default)
 
     def __call__(self, *default: Any) -> Any:
         if len(default) > 1:
             raise TypeError(f"{self._hp[0]}(default) takes at most one default")
         if default:
             return self | default[0]
-        value = self._value()
+        value = _lookup(self)
         if value is _MISSING:
             key = self._hp[0]
             raise MissingParameterError(
@@ -371,7 +382,7 @@ class _Accessor:
         return value
 
     def __eq__(self, other: object) -> bool:
-        value = self._value()
+        value = _lookup(self)
         return value is not _MISSING and value == other
 
     def __ne__(self, other: object) -> bool:
@@ -387,9 +398,36 @@ class _Accessor:
         )
 
     def __repr__(self) -> str:
-        value = self._value()
+        value = _lookup(self)
         shown = "<not set>" if value is _MISSING else repr(value)
         return f"<hp.scope.{self._hp[0]} = {shown}>"
+
+    def __reduce__(self) -> Any:
+        raise TypeError(f"hp.scope.{self._hp[0]} reads a parameter; pickle the value it reads")
+
+
+class _BoundAccessor(_Accessor):
+    """A key path read through a scope object (``ps.a.b``): what that scope sees."""
+
+    __slots__ = ()
+
+    def __or__(self, default: Any) -> Any:
+        # _Accessor.__or__ with the chain starting at the bound node (kept inline: hot path).
+        key, node = self._hp
+        value = node.own.get(key, _MISSING)
+        while value is _MISSING:
+            node = node.parent
+            if node is None:
+                return default
+            value = node.own.get(key, _MISSING)
+        if type(value) is type(default) or value is None or default is None:
+            return value
+        return coerce(key, value, default)
+
+
+def _lookup(accessor: _Accessor) -> Any:
+    key, node = accessor._hp
+    return (node or current_node()).lookup(key)
 
 
 def _write_target(bound: Optional[_Node]) -> _Node:
@@ -442,7 +480,11 @@ class Scope:
                 if key not in _VALID_KEYS or type(value) not in _SCALARS:
                     own = _values_of((), values)  # validates keys, flattens nested dicts
                     break
-        node = _Node(own, _current_get() or _thread_root())
+        # Made field by field: calling _Node() would cost a second Python call per ``with``.
+        node = _new_node(_Node)
+        node.own = own
+        node.parent = _current_get() or _thread_root()
+        node.sources = node.native = node.token = node.owner = node.below = node.injectors = None
         if definitions:
             node.sources = _sources_of(definitions, own) or None
         _set_node(self, node)
@@ -459,35 +501,22 @@ class Scope:
 
     def __enter__(self) -> Scope:
         node = self._n
-        if node.token is not None or node.parent is _baseline:
-            raise ScopeOrderError(
-                "this scope is already entered; make a new one with hp.scope(...)"
-                if node.token is not None
-                else "a thread's root scope cannot be entered"
-            )
-        if not node.isolated:
-            parent = _current_get() or _thread_root()
-            if node.parent is not parent:
-                # Re-parented: what readers cached for this node no longer holds.
-                node.parent = parent
-                versions.bump()
+        if node.token is not None or node.parent is None or node.parent is _baseline:
+            _enter_unusual(node)
         else:
-            node.below = _current_get() or _thread_root()
+            # Inherit from the scope current now (it may have been made elsewhere). No reader
+            # has this node cached: caches that hold a node are dropped when it exits.
+            node.parent = _current_get() or _thread_root()
         node.token = _current.set(node)
         node.owner = self  # hp.scope.current() is this object; the cycle ends on exit
         if _observed:
             _mark_stale()
         return self
 
-    def __exit__(self, *exc_info: Any) -> None:
-        node = self._n
-        if _current_get() is not node:
-            raise ScopeOrderError(
-                "scope exited out of order: it is not the innermost scope of this thread or "
-                "task (exit inner scopes first, in the thread or task that entered them)"
-                if node.token is not None
-                else "scope exited but it is not entered (exited twice?)"
-            )
+    def __exit__(self, exc_type: Any, exc_value: Any, traceback: Any) -> None:
+        node = _current_get()
+        if node is None or node.owner is not self or node.token is None:
+            raise _exit_refused(self._n)
         try:
             _current.reset(node.token)
         except ValueError:
@@ -496,7 +525,9 @@ class Scope:
             raise ScopeOrderError(
                 "scope exited in another thread or task than the one that entered it"
             ) from None
-        node.token = node.owner = node.below = None
+        node.token = node.owner = None
+        if node.parent is None:
+            node.below = None
         if node.injectors:
             _forget_injectors(node)
         # Readers cache per (node, version): the parent they return to has not changed.
@@ -515,7 +546,7 @@ class Scope:
     def __getattr__(self, name: str) -> _Accessor:
         if name.startswith("__"):
             raise AttributeError(name)
-        accessor = _Accessor(checked(name), self._n)
+        accessor = _BoundAccessor(checked(name), self._n)
         self.__dict__[name] = accessor
         return accessor
 
@@ -528,7 +559,7 @@ class Scope:
             if value is _MISSING:
                 raise MissingParameterError(f"parameter {str(key)!r} is not set")
             return value
-        return _Accessor(checked(key), self._n)
+        return _BoundAccessor(checked(key), self._n)
 
     def __setitem__(self, key: str, value: Any) -> None:
         _write_target(self._n).set(checked(key), value)
@@ -637,6 +668,25 @@ class Scope:
 
 # Scope.__setattr__ writes parameters, so its own slot is set through the slot itself.
 _set_node = Scope._n.__set__  # type: ignore[attr-defined]
+_new_node = object.__new__
+
+
+def _enter_unusual(node: _Node) -> None:
+    """Entering a scope that is entered already, a thread root, or an ``empty()`` scope."""
+    if node.token is not None:
+        raise ScopeOrderError("this scope is already entered; make a new one with hp.scope(...)")
+    if node.parent is _baseline:
+        raise ScopeOrderError("a thread's root scope cannot be entered")
+    node.below = _current_get() or _thread_root()  # an empty() scope hides, not inherits
+
+
+def _exit_refused(node: _Node) -> ScopeOrderError:
+    if node.token is None:
+        return ScopeOrderError("scope exited but it is not entered (exited twice?)")
+    return ScopeOrderError(
+        "scope exited out of order: it is not the innermost scope of this thread or "
+        "task (exit inner scopes first, in the thread or task that entered them)"
+    )
 
 
 def _restore(items: Any) -> Scope:
@@ -646,11 +696,6 @@ def _restore(items: Any) -> Scope:
 
 
 # --- hp.scope: the reader of the current scope, and the maker of new ones --------------------
-
-
-def _accessor_property(name: str) -> property:
-    # dict methods of the reader's base class would shadow parameter names.
-    return property(lambda self: self.__getattr__(name))
 
 
 class _Reader(dict):
@@ -684,7 +729,7 @@ class _Reader(dict):
     __call__ = Scope  # type: ignore[assignment]
 
     def __missing__(self, key: str) -> _Accessor:
-        accessor = _Accessor(checked(key), None)
+        accessor = _Accessor(checked(key))
         if dict.__len__(self) > _CACHE_LIMIT:
             dict.clear(self)
         dict.__setitem__(self, key, accessor)
@@ -693,7 +738,7 @@ class _Reader(dict):
     def __getattr__(self, name: str) -> _Accessor:
         if name.startswith("__") or name.startswith("_ipython"):
             raise AttributeError(name)
-        accessor = _Accessor(checked(name), None)
+        accessor = _Accessor(checked(name))
         self.__dict__[name] = accessor
         return accessor
 
@@ -751,7 +796,6 @@ class _Reader(dict):
         """
         made = Scope(*definitions, **values)
         made._n.parent = None
-        made._n.isolated = True
         return made
 
     def frozen(self) -> None:

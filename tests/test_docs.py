@@ -21,10 +21,10 @@ def test_page_examples_run(page: str) -> None:
 
 def test_package_docstrings_run() -> None:
     import hyperparameter
-    from hyperparameter import _build_info, _config, _errors, _param, _scope
+    from hyperparameter import _build_info, _config, _config_types, _errors, _param, _scope
 
     failed = attempted = 0
-    for module in (hyperparameter, _scope, _param, _config, _errors, _build_info):
+    for module in (hyperparameter, _scope, _param, _config, _config_types, _errors, _build_info):
         result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
         failed += result.failed
         attempted += result.attempted

@@ -374,7 +374,9 @@ def main() -> None:
     import tomllib  # noqa: F401
     import yaml  # noqa: F401
 
-    import hyperparameter._schema  # noqa: F401  (loads _config too: instrument both)
+    # Loaded now so that instrument_all() instruments the loader and the schema checks.
+    import hyperparameter._config  # noqa: F401
+    import hyperparameter._schema  # noqa: F401
 
     atheris.instrument_all()
     atheris.Setup(sys.argv, check)

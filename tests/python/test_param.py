@@ -27,6 +27,24 @@ def test_named_namespace():
     assert train() == (1e-3, 32, 10)
 
 
+def test_reserved_parameter_names_are_refused_at_decoration():
+    with pytest.raises(TypeError, match="_hp_v"):
+
+        @hp.param("ns")
+        def f(_hp_v=1):
+            return _hp_v
+
+
+def test_functions_named_like_the_wrapper_internals_work():
+    @hp.param("ns")
+    def _hp_slow(wrapper=1, slow=2):
+        return wrapper, slow
+
+    with hp.scope(**{"ns.wrapper": 3}):
+        assert _hp_slow() == (3, 2)
+        assert _hp_slow(slow=5) == (3, 5)
+
+
 def test_bare_decorator_uses_the_function_name():
     @hp.param
     def inference(x, backend="tvm"):

@@ -70,6 +70,27 @@ def test_accessor_truth_is_refused_with_advice():
         bool(hp.scope.a.flag)
 
 
+def test_accessor_is_not_a_sequence():
+    with hp.scope(**{"train.lr": [1, 2]}):
+        for use in (list, len, lambda accessor: accessor[0]):
+            with pytest.raises(TypeError):
+                use(hp.scope.train.lr)  # read it first: (hp.scope.train.lr | [])[0]
+
+
+def test_accessor_is_not_picklable_its_value_is():
+    import pickle
+
+    with pytest.raises(TypeError, match=r"train\.lr.*pickle the value"):
+        pickle.dumps(hp.scope.train.lr)
+
+
+@pytest.mark.parametrize("name", ["get", "pop", "copy", "setdefault", "fromkeys", "popitem"])
+def test_parameters_named_like_dict_methods_are_parameters(name):
+    with hp.scope(**{f"train.{name}": 3, name: 4}):
+        assert (getattr(hp.scope.train, name) | 0) == 3
+        assert (getattr(hp.scope, name) | 0) == 4
+
+
 def test_reads_through_a_scope_object():
     with hp.scope(**{"train.lr": 0.5}) as ps:
         assert (ps.train.lr | 0.001) == 0.5
@@ -260,6 +281,22 @@ def test_scope_object_can_be_entered_again_after_exit():
     with ps:
         assert hp.scope.a() == 1
     assert (hp.scope.a | 0) == 0
+
+
+def test_scope_made_in_one_place_inherits_where_it_is_entered():
+    @hp.param("f")
+    def f(x=0, y=0):
+        return x, y
+
+    made = hp.scope(**{"f.x": 1})
+    with hp.scope(**{"f.y": 2}):
+        with made as ps:
+            assert f() == (1, 2)
+            assert (ps.f.y | 0) == 2
+    with hp.scope(**{"f.y": 3}):
+        with made:
+            assert f() == (1, 3)  # not the parent of its first entry
+    assert f() == (0, 0)
 
 
 # --- empty, current, init ---------------------------------------------------------------------

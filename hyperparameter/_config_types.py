@@ -1,0 +1,59 @@
+"""The types in ``hp.config``'s signature: the paths it takes and the :class:`Config` it returns.
+
+Kept apart from the loader (``_config.py``) so that ``hp.Config`` is available without
+importing the JSON, TOML and YAML parsers.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any, Iterator, Optional, Union
+
+from ._errors import ConfigError
+
+#: A file path as ``hp.config`` accepts it.
+PathLike = Union[str, os.PathLike]
+
+
+class Config(dict):
+    """A loaded configuration: a nested ``dict`` that knows where each value came from.
+
+    >>> import hyperparameter as hp, json, pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "train.json"
+    >>> _ = path.write_text(json.dumps({"train": {"lr": 0.01}}))
+    >>> cfg = hp.config(path)
+    >>> cfg["train"]["lr"], cfg.source_of("train.lr") == f"{path}:train.lr"
+    (0.01, True)
+    """
+
+    sources: dict
+
+    def source_of(self, key: str) -> Optional[str]:
+        """``"file:key"`` of a dotted key's value, or None for a value not from a file."""
+        return getattr(self, "sources", {}).get(key)
+
+    def flat(self) -> Iterator[tuple[str, Any, Optional[str]]]:
+        """Every leaf as ``(dotted key, value, source)``; lists are leaves."""
+        for key, value in leaves(self):
+            yield key, value, self.source_of(key)
+
+
+def leaves(data: Mapping, prefix: str = "") -> Iterator[tuple[str, Any]]:
+    """Every leaf of nested mappings as ``(dotted key, value)``; lists and empty sections are leaves.
+
+    Raises ConfigError for a key that is not a string (YAML reads ``1:`` or ``on:`` as others).
+
+    >>> list(leaves({"train": {"lr": 0.1, "steps": [1, 2]}, "tags": {}}))
+    [('train.lr', 0.1), ('train.steps', [1, 2]), ('tags', {})]
+    """
+    for key, value in data.items():
+        if not isinstance(key, str):
+            hint = ""
+            if isinstance(key, bool):
+                hint = " (YAML reads unquoted yes/no/on/off as booleans: quote it)"
+            raise ConfigError([f"key {prefix}{key!r} is not a string but {type(key).__name__}{hint}"])
+        if isinstance(value, dict) and value:
+            yield from leaves(value, f"{prefix}{key}.")
+        else:
+            yield prefix + key, value
