@@ -412,14 +412,14 @@ def _resolve(loaded: _Loaded) -> dict:
 
 
 def _as_config(data: dict, sources: dict[str, str]) -> Config:
-    def wrap(value: Any) -> Any:
-        if isinstance(value, dict):
-            return Config({k: wrap(v) for k, v in value.items()})
-        return value
+    def wrap(value: Any, prefix: str) -> Any:
+        if not isinstance(value, dict):
+            return value
+        section = Config({k: wrap(v, f"{prefix}{k}.") for k, v in value.items()})
+        section.sources, section.prefix = sources, prefix
+        return section
 
-    config = wrap(data)
-    config.sources = sources
-    return config
+    return wrap(data, "")
 
 
 def load(paths: Union[PathLike, Sequence[PathLike]], schema: Any = None) -> Any:

@@ -27,11 +27,23 @@ class Config(dict):
     (0.01, True)
     """
 
-    sources: dict
+    # Every section of one loaded configuration shares the top level's labels; a section
+    # knows where it sits (``prefix``) and reads them under its own dotted path.
+    sources: dict = {}
+    prefix: str = ""
 
     def source_of(self, key: str) -> Optional[str]:
-        """``"file:key"`` of a dotted key's value, or None for a value not from a file."""
-        return getattr(self, "sources", {}).get(key)
+        """``"file:key"`` of a dotted key's value (relative to this section), or None for a
+        value not from a file.
+
+        >>> import hyperparameter as hp, pathlib, tempfile
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "model.toml"
+        >>> _ = path.write_text("[model]\\nname = 'resnet'\\n")
+        >>> cfg = hp.config(path)
+        >>> cfg["model"].source_of("name") == cfg.source_of("model.name") == f"{path}:model.name"
+        True
+        """
+        return self.sources.get(self.prefix + key)
 
     def flat(self) -> Iterator[tuple[str, Any, Optional[str]]]:
         """Every leaf as ``(dotted key, value, source)``; lists are leaves."""

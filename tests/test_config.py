@@ -692,6 +692,24 @@ def test_a_config_given_to_a_scope_keeps_its_sources() -> None:
         assert ps["train.layers"] | [] == [1, 2]
 
 
+def test_a_section_knows_the_sources_of_its_values() -> None:
+    write("base.yaml", "model: {name: resnet, head: {width: 8}}\n")
+    write("over.toml", "[model.head]\nwidth = 16\n")
+    cfg = hp.config(["base.yaml", "over.toml"])
+    model = cfg["model"]
+    assert model.source_of("name") == "base.yaml:model.name"
+    assert model.source_of("head.width") == cfg["model"]["head"].source_of("width")
+    assert model["head"].source_of("width") == "over.toml:model.head.width"
+    assert model.source_of("model.name") is None  # keys are relative to the section
+    assert list(model.flat()) == [
+        ("name", "resnet", "base.yaml:model.name"),
+        ("head.width", 16, "over.toml:model.head.width"),
+    ]
+    with hp.scope(model) as ps:
+        assert ps.head.width | 0 == 16
+        assert ps.source("head.width") == "over.toml:model.head.width"
+
+
 def test_a_config_survives_pickling_with_its_sources() -> None:
     import pickle
 
