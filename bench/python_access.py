@@ -62,6 +62,11 @@ class NoOp:
         pass
 
 
+def forwarding(lr=0.001, batch_size=32, epochs=10):
+    """A wrapper that only passes its arguments on: the cost of a second Python frame."""
+    return plain(lr, batch_size, epochs)
+
+
 def hooked_chain() -> Hooked:
     chain = Hooked()
     chain.__dict__["a"] = chain
@@ -73,7 +78,7 @@ def main() -> None:
     values = {"model.layers._0.size": 20, "model.layers.0.size": 20, "train.lr": 0.01}
     with hp.scope(**values) as ps:
         env = {"hp": hp, "ps": ps, "table": table, "injected": injected, "plain": plain}
-        env.update(hooked=hooked_chain(), NoOp=NoOp)
+        env.update(hooked=hooked_chain(), NoOp=NoOp, forwarding=forwarding)
         rows = [
             ("dict.get (floor)", "table.get('model.layers._0.size', 10)", "dict"),
             ("plain 3-kw call (floor)", "plain()", "call"),
@@ -84,6 +89,7 @@ def main() -> None:
             ('with hp.scope(**{"a.b": 1}): pass', 'with hp.scope(**{"a.b": 1}): pass', "dict"),
             ("floor: 4 hops + | on a __getattr__ class", "hooked.a.a.a.a | 10", "dict"),
             ('floor: with NoOp(**{"a.b": 1}): pass', 'with NoOp(**{"a.b": 1}): pass', "dict"),
+            ("floor: a forwarding wrapper", "forwarding()", "call"),
         ]
         times = best_ns([stmt for _, stmt, _ in rows], env)
         results = {name: times[stmt] for name, stmt, _ in rows}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import types
 from typing import Any, Callable, Optional, TypeVar, Union, overload
 
 from ._errors import ConversionError
@@ -51,19 +52,23 @@ class _Failed:
 class _Injector:
     """Resolved values of a function's injectable parameters, cached per (scope, version).
 
-    The cache is (node, version, values). It holds only values that all converted: a call
-    that meets a failed conversion goes the slow way every time, which raises only if the
-    call uses that value. A node that exits drops the caches holding it (see
+    The cache is (node, version, values, bound): ``bound`` is a copy of the function whose
+    defaults are the resolved values (or None), so a call that passes none of the injectable
+    parameters binds them in C. The cache holds only values that all converted: a call that
+    meets a failed conversion goes the slow way every time, which raises only if the call
+    uses that value. A node that exits drops the caches holding it (see
     ``_scope._forget_injectors``), so they never keep the values of an exited scope alive.
     """
 
-    __slots__ = ("keys", "defaults", "cache")
-    EMPTY: tuple = (object(), -1, ())  # a node that is never current
+    __slots__ = ("keys", "defaults", "cache", "function", "places")
+    EMPTY: tuple = (object(), -1, (), None)  # a node that is never current
 
-    def __init__(self, keys: list[str], defaults: list[Any]) -> None:
+    def __init__(self, keys: list[str], defaults: list[Any], function: Callable, names: list[str]) -> None:
         self.keys = keys
         self.defaults = defaults
         self.cache: tuple = self.EMPTY
+        self.function = function
+        self.places = _default_places(function, names, defaults)
 
     def resolve(self) -> tuple:
         """The values for the current scope, caching them when every one converted."""
@@ -83,11 +88,30 @@ class _Injector:
                 values.append(_Failed(str(exc)))
                 failed = True
         if not failed:
-            self.cache = (node, version, tuple(values))
+            self.cache = (node, version, tuple(values), self.bind(values))
             if node.injectors is None:
                 node.injectors = set()
             node.injectors.add(self)
         return tuple(values)
+
+    def bind(self, values: list) -> Optional[Callable]:
+        """A copy of the function with ``values`` as its defaults (None if it cannot have one)."""
+        if self.places is None:
+            return None
+        func = self.function
+        positional = list(func.__defaults__ or ())
+        keyword = dict(func.__kwdefaults__ or {})
+        for place, value in zip(self.places, values):
+            if type(place) is int:
+                positional[place] = value
+            else:
+                keyword[place] = value
+        bound = types.FunctionType(
+            func.__code__, func.__globals__, func.__name__, tuple(positional), func.__closure__
+        )
+        bound.__kwdefaults__ = keyword or None
+        bound.__qualname__ = func.__qualname__
+        return bound
 
     @staticmethod
     def check(arguments: tuple) -> None:
@@ -96,8 +120,37 @@ class _Injector:
                 raise ConversionError(argument.message)
 
 
-# The fast path is as short as it can be: one cache check and one test per injectable
-# parameter. Anything else (a changed scope, a value that failed to convert) takes ``slow``.
+def _default_places(function: Callable, names: list[str], defaults: list[Any]) -> Optional[list]:
+    """Where each injectable default sits in ``function``'s own defaults: an index into
+    ``__defaults__`` or a name in ``__kwdefaults__``; None when that is not a plain function
+    whose code declares them (a callable object, or a wrapper reporting another signature).
+    """
+    if type(function) is not types.FunctionType:
+        return None
+    code = function.__code__
+    positional = code.co_varnames[: code.co_argcount]
+    keyword_only = code.co_varnames[code.co_argcount : code.co_argcount + code.co_kwonlyargcount]
+    own_defaults = function.__defaults__ or ()
+    own_kwdefaults = function.__kwdefaults__ or {}
+    first_default = len(positional) - len(own_defaults)
+    places: list = []
+    for name, default in zip(names, defaults):
+        if name in positional and positional.index(name) >= first_default:
+            place: Any = positional.index(name) - first_default
+            declared = own_defaults[place]
+        elif name in keyword_only and name in own_kwdefaults:
+            place, declared = name, own_kwdefaults[name]
+        else:
+            return None
+        if declared is not default:
+            return None
+        places.append(place)
+    return places
+
+
+# The fast path is as short as it can be: one cache check, then either a call of the bound
+# copy (no injectable argument given) or one test per injectable parameter. Anything else
+# (a changed scope, a value that failed to convert) takes ``_hp_slow``.
 _TEMPLATE = """\
 def _hp_make(_hp_f, _hp_inj, _hp_cur, _hp_versions, _hp_NG):
     {defaults}
@@ -110,6 +163,7 @@ def _hp_make(_hp_f, _hp_inj, _hp_cur, _hp_versions, _hp_NG):
         _hp_c = _hp_inj.cache
         if _hp_c[0] is not _hp_cur() or _hp_c[1] != _hp_versions.value:
             return {awaits}_hp_slow({call})
+{shortcut}
         _hp_v = _hp_c[2]
 {fills}
         return {awaits}_hp_f({call})
@@ -121,6 +175,7 @@ def _generate(func: Callable, namespace: str) -> Callable:
     """A wrapper with ``func``'s parameter list whose injectable defaults come from the scope."""
     signature = inspect.signature(func)
     params, call, fills, keys, defaults, originals = [], [], [], [], [], []
+    passed = []  # the call without the injectable parameters
     names = []
     star_seen = False
     for name, p in signature.parameters.items():
@@ -138,6 +193,8 @@ def _generate(func: Callable, namespace: str) -> Callable:
         elif p.default is not _Kind.empty:
             text = f"{name}=_hp_d{len(originals)}"
             originals.append(p.default)
+        if name not in names:
+            passed.append(len(call))
         if p.kind is _Kind.VAR_POSITIONAL:
             text, star_seen = f"*{name}", True
             call.append(f"*{name}")
@@ -157,6 +214,13 @@ def _generate(func: Callable, namespace: str) -> Callable:
             or list(signature.parameters.values())[len(params)].kind is not _Kind.POSITIONAL_ONLY
         ):
             params.append("/")
+    injector = _Injector(keys, defaults, func, names)
+    # Without an injectable argument, *args after one is empty too (positions fill in order),
+    # so leaving them out of the call shifts nothing.
+    shortcut = ""
+    if names and injector.places is not None:
+        given = " and ".join(f"{name} is _hp_NG" for name in names)
+        shortcut = f"        if {given}: return {{awaits}}_hp_c[3]({', '.join(call[i] for i in passed)})"
     source = _TEMPLATE.format(
         defaults="; ".join(f"_hp_d{i} = _hp_defaults[{i}]" for i in range(len(originals))) or "pass",
         kind="async " if inspect.iscoroutinefunction(func) else "",
@@ -166,10 +230,11 @@ def _generate(func: Callable, namespace: str) -> Callable:
         names="".join(f"{name}, " for name in names),
         awaits="await " if inspect.iscoroutinefunction(func) else "",
         call=", ".join(call),
+        shortcut=shortcut.format(awaits="await " if inspect.iscoroutinefunction(func) else ""),
     )
     scope_vars: dict = {"_hp_defaults": originals}
     exec(compile(source, f"<hp.param {namespace}>", "exec"), scope_vars)  # noqa: S102
-    wrapper = scope_vars["_hp_make"](func, _Injector(keys, defaults), _current_get, versions, _NOT_GIVEN)
+    wrapper = scope_vars["_hp_make"](func, injector, _current_get, versions, _NOT_GIVEN)
     functools.update_wrapper(wrapper, func)
     wrapper.__hp_namespace__ = namespace  # type: ignore[attr-defined]
     return wrapper

@@ -181,6 +181,75 @@ def test_keyword_only_and_star_args():
         assert f(1, 2, 3, shift=5, extra=True) == (1, (2, 3), 2.0, 5, {"extra": True})
 
 
+def test_injectable_before_star_args_and_keyword_only():
+    @hp.param("t")
+    def f(x, lr=0.1, *rest, k=2, **kw):
+        return x, lr, rest, k, kw
+
+    with hp.scope(**{"t.lr": 0.5, "t.k": 7}):
+        for _ in range(2):  # the first call fills the cache, the second reads it
+            assert f(1) == (1, 0.5, (), 7, {})
+            assert f(1, 2, 3) == (1, 2, (3,), 7, {})
+            assert f(1, k=3, z=1) == (1, 0.5, (), 3, {"z": 1})
+            assert f(x=4) == (4, 0.5, (), 7, {})
+    assert f(1) == (1, 0.1, (), 2, {})
+
+
+def test_unset_defaults_arrive_as_the_same_objects():
+    shared: list = []
+
+    @hp.param("m")
+    def f(items=shared, other=None):
+        return items
+
+    with hp.scope(**{"m.other": 1}):
+        assert f() is shared and f() is shared
+    replacement = [1]
+    with hp.scope(**{"m.items": replacement}):
+        assert f() is replacement
+
+
+def test_decorating_a_wrapper_that_reports_another_signature():
+    def logged(func):
+        @functools.wraps(func)  # its own code takes *args, **kwargs
+        def inner(*args, **kwargs):
+            return ("logged", func(*args, **kwargs))
+
+        return inner
+
+    @hp.param("w")
+    @logged
+    def f(a, b=1):
+        return a, b
+
+    with hp.scope(**{"w.b": 5}):
+        assert f(0) == ("logged", (0, 5)) == f(0)
+        assert f(0, 2) == ("logged", (0, 2))
+
+
+def test_methods_using_super_and_recursion():
+    class Base:
+        def __init__(self, size=1):
+            self.size = size
+
+    @hp.param("Net")
+    class Net(Base):
+        def __init__(self, width=8, depth=2):
+            super().__init__(size=width * depth)
+            self.width = width
+
+    @hp.param("fact")
+    def fact(n, stop=1):
+        return stop if n <= stop else n * fact(n - 1)
+
+    with hp.scope(**{"Net.width": 4, "fact.stop": 2}):
+        for _ in range(2):
+            net = Net()
+            assert (net.width, net.size) == (4, 8)
+            assert fact(4) == 4 * 3 * 2
+    assert Net().size == 16 and fact(4) == 24
+
+
 def test_parameters_without_default_are_never_injected():
     @hp.param("n")
     def f(required, optional=1):
