@@ -41,9 +41,11 @@ def target_dir() -> Path:
 
 ffibuilder = FFI()
 ffibuilder.cdef(cdef_from_header(HEADER.read_text(encoding="utf-8")))
-# Callbacks from the engine: dropping a Python value, and syncing a stale thread's scopes.
+# Callbacks from the engine: dropping a Python value, syncing a stale thread's scopes, and
+# hearing what native code wrote into a scope Python mirrors.
 ffibuilder.cdef('extern "Python" void _hp_release_host(void *);')
 ffibuilder.cdef('extern "Python" void _hp_sync_host(void);')
+ffibuilder.cdef('extern "Python" void _hp_host_write(uint64_t, const char *, size_t);')
 ffibuilder.set_source(
     "hyperparameter._native_ffi",
     '#include "hyperparameter.h"',

@@ -38,6 +38,10 @@ class Backend(Protocol):
     def load_baseline(self) -> tuple: ...  # (generation, values) of one publication
     def stale_flag(self) -> Any: ...
     def register_sync(self, callback: Callable[[], None]) -> None: ...
+    # Native writes into mirrored nodes: the hook gets (tag, key or None for a clear).
+    def watch(self, node: Any, tag: int) -> None: ...
+    def register_write(self, callback: Callable[[int, Optional[str]], None]) -> None: ...
+    def read(self, node: Any, key: str) -> tuple: ...  # (value, source)
 
 
 class PureBackend:
@@ -84,6 +88,15 @@ class PureBackend:
 
     def register_sync(self, callback: Callable[[], None]) -> None:
         pass
+
+    def watch(self, node: Any, tag: int) -> None:
+        pass
+
+    def register_write(self, callback: Callable[[int, Optional[str]], None]) -> None:
+        pass
+
+    def read(self, node: Any, key: str) -> tuple:
+        raise KeyError(key)  # no native state: nothing is ever written natively
 
 
 def _select() -> Backend:

@@ -44,9 +44,20 @@ def _hp_sync_host() -> None:
         callback()
 
 
+_write_callback: list = []
+
+
+@ffi.def_extern()
+def _hp_host_write(tag: int, key: Any, key_len: int) -> None:
+    text = None if key == ffi.NULL else ffi.unpack(key, key_len).decode("utf-8")
+    for callback in _write_callback:
+        callback(int(tag), text)
+
+
 def _shutdown() -> None:
     # At interpreter exit native code must no longer call into Python.
     lib.hp_host_sync_register(ffi.NULL)
+    lib.hp_host_write_register(ffi.NULL)
     lib.hp_disable_host_release()
 
 
@@ -82,8 +93,28 @@ def _from_value(value: Any) -> Any:
         lib.hp_value_clear(value)
         return text
     if kind == lib.HP_KIND_HOST:
-        return ffi.from_handle(value.host)
+        if int(ffi.cast("uintptr_t", value.host)) in _host_objects:
+            return ffi.from_handle(value.host)
+        return NativeObject(int(ffi.cast("uintptr_t", value.host)))
     return None
+
+
+class NativeObject:
+    """A value native code stored as an opaque pointer: Python can hold it, not look inside."""
+
+    __slots__ = ("address",)
+
+    def __init__(self, address: int) -> None:
+        self.address = address
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is NativeObject and other.address == self.address
+
+    def __hash__(self) -> int:
+        return hash(self.address)
+
+    def __repr__(self) -> str:
+        return f"<native object at {self.address:#x}>"
 
 
 class NativeBackend:
@@ -226,6 +257,29 @@ class NativeBackend:
     def register_sync(self, callback: Any) -> None:
         _sync_callback[:] = [callback]
         lib.hp_host_sync_register(lib._hp_sync_host)
+
+    def watch(self, node: Any, tag: int) -> None:
+        lib.hp_scope_watch(node, tag)
+
+    def register_write(self, callback: Any) -> None:
+        _write_callback[:] = [callback]
+        lib.hp_host_write_register(lib._hp_host_write)
+
+    @staticmethod
+    def read(node: Any, key: str) -> tuple:
+        """``(value, source)`` of ``key`` as ``node`` sees it; KeyError if it is not set."""
+        raw = _utf8(key, "key")
+        out = ffi.new("hp_value *")
+        status = lib.hp_get(node, raw, len(raw), out)
+        if status:
+            _raise(status)
+        value = _from_value(out)
+        label = ffi.new("hp_string *")
+        if lib.hp_get_source(node, raw, len(raw), label) != lib.HP_OK:
+            return value, None
+        source = ffi.unpack(label.ptr, label.len).decode("utf-8") if label.len else None
+        lib.hp_string_free(label[0])
+        return value, source
 
     def load_baseline(self) -> tuple:
         """``(generation, values)`` of one published baseline, never a mix of two.

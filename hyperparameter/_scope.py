@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 import sys
 import threading
+import weakref
 from collections.abc import Iterator, Mapping
 from contextvars import ContextVar
 from typing import Any, Optional
@@ -85,6 +86,7 @@ class _Node:
         "owner",  # the Scope object, while entered or asked for
         "below",  # while an empty() scope is entered: the scope it hides
         "injectors",  # hp.param injectors whose cache holds this node
+        "__weakref__",
     )
 
     def __init__(self, own: dict, parent: Optional[_Node]) -> None:
@@ -101,7 +103,11 @@ class _Node:
         elif self.sources:
             self.sources.pop(key, None)
         if self.native is not None:
-            backend.set(self.native, key, value, source)
+            _threads.echo = self  # the engine reports this write back: nothing to take over
+            try:
+                backend.set(self.native, key, value, source)
+            finally:
+                _threads.echo = None
         elif _NATIVE:
             _mark_stale()
         versions.bump()
@@ -110,7 +116,11 @@ class _Node:
         self.own.clear()
         self.sources = None
         if self.native is not None:
-            backend.clear(self.native)
+            _threads.echo = self
+            try:
+                backend.clear(self.native)
+            finally:
+                _threads.echo = None
         versions.bump()
 
     def chain(self) -> Iterator[_Node]:
@@ -240,7 +250,41 @@ def _materialize(node: _Node) -> Any:
         for key, value in item.own.items():
             backend.set(native, key, value, sources.get(key))
         item.native = native
+        tag = next(_tags)
+        _mirrored[tag] = item
+        backend.watch(native, tag)  # native writes into it come back through _native_wrote
     return node.native
+
+
+#: Python scopes mirrored into the engine, by the tag the engine reports their writes under.
+_mirrored: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+_tags = itertools.count(1)
+
+
+def _native_wrote(tag: int, key: Optional[str]) -> None:
+    """Called by the engine after native code wrote ``key`` (None: cleared everything) into a
+    mirrored scope, on the writing thread: Python takes the change over."""
+    node = _mirrored.get(tag)
+    if node is None or node.native is None or getattr(_threads, "echo", None) is node:
+        return  # gone, exited, or Python's own write
+    if key is None:
+        node.own.clear()
+        node.sources = None
+    else:
+        try:
+            value, source = backend.read(node.native, key)
+        except KeyError:  # cleared again meanwhile
+            node.own.pop(key, None)
+            source = None
+        else:
+            node.own[key] = value
+        if source is not None:
+            if node.sources is None:
+                node.sources = {}
+            node.sources[key] = source
+        elif node.sources:
+            node.sources.pop(key, None)
+    versions.bump()
 
 
 def _sync_native() -> None:
@@ -262,6 +306,7 @@ def _event_loop_running() -> bool:
 
 if _NATIVE:
     backend.register_sync(_sync_native)
+    backend.register_write(_native_wrote)
 
 
 def _flatten(items: Mapping, prefix: str = "") -> Iterator[tuple[str, Any]]:

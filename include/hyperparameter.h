@@ -116,6 +116,16 @@ typedef struct hp_scope hp_scope;
 typedef void (*hp_sync_fn)(void);
 
 /**
+ * Called by the library after a write to a scope the host watches (see `hp_scope_watch`):
+ * the tag the host gave it and the key written (UTF-8, not NUL-terminated; valid during the
+ * call), or NULL and 0 when the scope was cleared. It runs on the watching thread, which
+ * made the write, with no lock held, so it may read the new value back with `hp_get`.
+ */
+typedef void (*hp_host_write_fn)(uint64_t tag,
+                                 const char *key,
+                                 size_t key_len);
+
+/**
  * A string owned by the caller: `ptr` is NUL-terminated UTF-8 of `len` bytes (the NUL not
  * counted). Free it exactly once with `hp_string_free`. `ptr` is NULL for an empty result.
  */
@@ -280,6 +290,24 @@ void hp_host_sync_register(hp_sync_fn callback);
  * the calling thread, and only to be used from it. Never NULL.
  */
 bool *hp_host_stale_flag(void);
+
+/**
+ * Register the host runtime's write hook (NULL removes it). A host that mirrors its own
+ * scopes into the library (Python) learns this way what native code writes into them.
+ */
+void hp_host_write_register(hp_host_write_fn hook);
+
+/**
+ * Report later writes to `scope` (set, relabel, clear; through any handle) made on the
+ * calling thread to the registered write hook under `tag`; 0 stops reporting. Writes from
+ * other threads are not reported: the hook would have to take the host's lock (Python's GIL)
+ * while the host thread may be waiting for the writer.
+ *
+ * # Safety
+ * `scope` must be NULL or a live handle.
+ */
+int32_t hp_scope_watch(const struct hp_scope *scope,
+                       uint64_t tag);
 
 /**
  * How many scopes the calling thread has entered and not yet exited.

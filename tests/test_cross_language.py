@@ -34,6 +34,20 @@ extern "C" long long kernel_nested_guard() {
     auto guard = WITH_PARAMS(train.batch_size, 7);
     return GET_PARAM(train.batch_size, 32);
 }
+extern "C" void kernel_autotune(long long tile) {
+    hp::set("kernel.tile", tile);
+    hp::set("kernel.algo", "winograd");
+}
+extern "C" long long kernel_autotune_in_new_thread_through_handle(hp_scope* scope) {
+    long long status = -1;
+    std::thread([&] { status = hp_set_i64(scope, "kernel.tile", 11, 96); }).join();
+    return status;
+}
+extern "C" void kernel_clear() { hp_scope_clear(nullptr); }
+static int kernel_buffer[4];
+extern "C" void kernel_share_buffer() {
+    hp_set_host(nullptr, "kernel.buffer", 13, kernel_buffer, nullptr);
+}
 extern "C" int kernel_reads_host_object() {
     try { (void)GET_PARAM(model.layers, 0); return 0; } catch (const hp::error&) { return 1; }
 }
@@ -49,6 +63,9 @@ def kernel(tmp_path_factory: pytest.TempPathFactory) -> ctypes.CDLL:
     lib.kernel_nested_guard.restype = ctypes.c_longlong
     lib.kernel_lr.restype = ctypes.c_double
     lib.kernel_name_is.argtypes = [ctypes.c_char_p]
+    lib.kernel_autotune.argtypes = [ctypes.c_longlong]
+    lib.kernel_autotune_in_new_thread_through_handle.argtypes = [ctypes.c_void_p]
+    lib.kernel_autotune_in_new_thread_through_handle.restype = ctypes.c_longlong
     return lib
 
 
@@ -110,3 +127,55 @@ def test_python_threads_have_their_own_native_scope(kernel: ctypes.CDLL) -> None
 def test_python_objects_are_a_type_error_in_cpp(kernel: ctypes.CDLL) -> None:
     with hp.scope(**{"model.layers": [64, 64]}):
         assert kernel.kernel_reads_host_object() == 1
+
+
+def test_python_reads_what_cpp_wrote_into_the_scope(kernel: ctypes.CDLL) -> None:
+    from hyperparameter._native import NativeBackend
+
+    @hp.param("kernel")
+    def launch_kernel(tile=32, algo="direct"):
+        return tile, algo
+
+    with hp.scope(**{"train.batch_size": 64}) as ps:
+        assert launch_kernel() == (32, "direct")  # cached for this scope...
+        kernel.kernel_autotune(128)
+        assert hp.scope.kernel.tile | 0 == 128  # ... and refreshed by the native write
+        assert launch_kernel() == (128, "winograd")
+        assert ps.to_dict() == {"train.batch_size": 64, "kernel.tile": 128, "kernel.algo": "winograd"}
+        with hp.scope():
+            kernel.kernel_autotune(256)  # the innermost scope takes it, as for Python writes
+            assert hp.scope.kernel.tile | 0 == 256
+        assert hp.scope.kernel.tile | 0 == 128
+        ps.kernel.tile = 64  # Python writes on top: both sides agree
+        assert hp.scope.kernel.tile | 0 == 64 and NativeBackend.native_get("kernel.tile") == 64
+        kernel.kernel_clear()
+        assert ps.to_dict() == {}
+    assert hp.scope.kernel.tile | 0 == 0
+    assert launch_kernel() == (32, "direct")
+
+
+def test_a_write_from_another_native_thread_is_not_reported(kernel: ctypes.CDLL) -> None:
+    # Reporting it would make that thread take the GIL while the Python thread may hold it,
+    # waiting for the writer: a deadlock. Native readers see it; Python keeps its own value.
+    from hyperparameter._native import NativeBackend, ffi, lib
+
+    with hp.scope(**{"kernel.tile": 1}):
+        handle = lib.hp_scope_current()  # C code may hand the scope to a worker thread
+        try:
+            status = kernel.kernel_autotune_in_new_thread_through_handle(int(ffi.cast("uintptr_t", handle)))
+        finally:
+            lib.hp_scope_free(handle)
+        assert status == 0
+        assert NativeBackend.native_get("kernel.tile") == 96
+        assert hp.scope.kernel.tile | 0 == 1
+
+
+def test_a_native_pointer_reaches_python_as_an_opaque_object(kernel: ctypes.CDLL) -> None:
+    from hyperparameter._native import NativeObject
+
+    with hp.scope():
+        kernel.kernel_share_buffer()
+        shared = hp.scope.kernel.buffer | None
+        assert type(shared) is NativeObject and shared == hp.scope.kernel.buffer()
+        assert "native object at 0x" in repr(shared)
+    assert hp.scope.kernel.buffer | None is None

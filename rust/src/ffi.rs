@@ -562,6 +562,36 @@ pub extern "C" fn hp_host_stale_flag() -> *mut bool {
     crate::scope::host_stale_flag()
 }
 
+/// Called by the library after a write to a scope the host watches (see `hp_scope_watch`):
+/// the tag the host gave it and the key written (UTF-8, not NUL-terminated; valid during the
+/// call), or NULL and 0 when the scope was cleared. It runs on the watching thread, which
+/// made the write, with no lock held, so it may read the new value back with `hp_get`.
+pub type hp_host_write_fn = Option<unsafe extern "C" fn(tag: u64, key: *const c_char, key_len: usize)>;
+
+/// Register the host runtime's write hook (NULL removes it). A host that mirrors its own
+/// scopes into the library (Python) learns this way what native code writes into them.
+#[no_mangle]
+pub extern "C" fn hp_host_write_register(hook: hp_host_write_fn) {
+    crate::scope::set_host_write(hook)
+}
+
+/// Report later writes to `scope` (set, relabel, clear; through any handle) made on the
+/// calling thread to the registered write hook under `tag`; 0 stops reporting. Writes from
+/// other threads are not reported: the hook would have to take the host's lock (Python's GIL)
+/// while the host thread may be waiting for the writer.
+///
+/// # Safety
+/// `scope` must be NULL or a live handle.
+#[no_mangle]
+pub unsafe extern "C" fn hp_scope_watch(scope: *const hp_scope, tag: u64) -> i32 {
+    boundary(|| {
+        // SAFETY: the caller promises NULL or a live handle.
+        let handle = unsafe { scope.as_ref() }.ok_or(Error::NullPointer("scope"))?;
+        handle.scope.watch(tag);
+        Ok(())
+    })
+}
+
 /// How many scopes the calling thread has entered and not yet exited.
 #[no_mangle]
 pub extern "C" fn hp_scope_depth() -> usize {

@@ -13,6 +13,7 @@
 //! not set.
 
 use std::cell::RefCell;
+use std::ffi::c_char;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -60,6 +61,10 @@ struct Node {
     entries: RwLock<Map>,
     /// Bumped on every write, so front ends can keep a read cache and know when it is stale.
     generation: AtomicU64,
+    /// The host's tag for a scope it mirrors (0: none); writes to it are reported back.
+    watch: AtomicU64,
+    /// The thread that asked for the reports (see `Scope::watch`).
+    watcher: AtomicU64,
 }
 
 impl Drop for Node {
@@ -86,6 +91,8 @@ impl Scope {
             reads_baseline,
             entries: RwLock::new(Map::default()),
             generation: AtomicU64::new(0),
+            watch: AtomicU64::new(0),
+            watcher: AtomicU64::new(0),
         }))
     }
 
@@ -185,6 +192,7 @@ impl Scope {
         cache::note_write();
         // Dropped here, outside the lock: a host release callback may call back into us.
         drop(replaced);
+        self.report_write(Some(key));
         Ok(())
     }
 
@@ -192,16 +200,16 @@ impl Scope {
     /// a key only inherited from a parent is `NotFound` (relabelling must not copy it here).
     pub fn set_source(&self, key: &str, source: Option<&str>) -> Result<()> {
         let hash = checked_hash(key)?;
-        let mut map = write(&self.0.entries);
-        match map.get_mut(&hash).filter(|e| *e.key == *key) {
-            Some(entry) => {
-                entry.source = source.map(Into::into);
-                Ok(())
-            }
-            None => Err(Error::NotFound {
+        {
+            let mut map = write(&self.0.entries);
+            let entry = map.get_mut(&hash).filter(|e| *e.key == *key);
+            let entry = entry.ok_or_else(|| Error::NotFound {
                 key: key.to_owned(),
-            }),
+            })?;
+            entry.source = source.map(Into::into);
         }
+        self.report_write(Some(key));
+        Ok(())
     }
 
     /// Remove every entry this scope itself holds (its parents keep theirs).
@@ -210,6 +218,33 @@ impl Scope {
         self.0.generation.fetch_add(1, Ordering::Release);
         cache::note_write();
         drop(removed);
+        self.report_write(None);
+    }
+
+    /// Report later writes to this scope made on the calling thread to the host's write hook
+    /// under `tag` (0 stops). Only that thread's: a hook run on another thread would have to
+    /// take the host's lock (Python's GIL) while its owner may be waiting for that thread.
+    pub fn watch(&self, tag: u64) {
+        self.0.watcher.store(thread_serial(), Ordering::Release);
+        self.0.watch.store(tag, Ordering::Release);
+    }
+
+    /// Tell the host a scope it mirrors changed: `key`, or everything (`None`, a clear).
+    /// Called with no lock held: the host reads the new value back through the library.
+    fn report_write(&self, key: Option<&str>) {
+        let tag = self.0.watch.load(Ordering::Acquire);
+        if tag == 0 || self.0.watcher.load(Ordering::Acquire) != thread_serial() {
+            return;
+        }
+        let hook = HOST_WRITE.load(Ordering::Acquire);
+        if hook != 0 {
+            // SAFETY: the only non-zero values stored are `WriteFn` pointers (`set_host_write`).
+            let hook: WriteFn = unsafe { std::mem::transmute::<usize, WriteFn>(hook) };
+            let (text, len) = key.map_or((std::ptr::null(), 0), |k| (k.as_ptr().cast(), k.len()));
+            // SAFETY: the host registered it to be called with a tag it gave and a key that
+            // is valid UTF-8 for the duration of the call (or NULL, 0 for a clear).
+            unsafe { hook(tag, text, len) };
+        }
     }
 
     /// Everything this scope sees, flattened (inner values win), sorted by key.
@@ -407,6 +442,26 @@ pub(crate) fn run_host_sync() {
         // the flag is lowered first, so its calls back into the library do not recurse here.
         unsafe { callback() };
     }
+}
+
+/// Called after a write to a scope the host watches: its tag and the key written (UTF-8,
+/// not NUL-terminated), or NULL and 0 when the scope was cleared.
+pub type WriteFn = unsafe extern "C" fn(tag: u64, key: *const c_char, key_len: usize);
+
+static HOST_WRITE: AtomicUsize = AtomicUsize::new(0);
+
+/// Register (or, with `None`, remove) the host's write hook.
+pub fn set_host_write(hook: Option<WriteFn>) {
+    HOST_WRITE.store(hook.map_or(0, |f| f as usize), Ordering::Release);
+}
+
+/// A number naming the calling thread, never reused in this process (never 0).
+fn thread_serial() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    thread_local! {
+        static SERIAL: u64 = NEXT.fetch_add(1, Ordering::Relaxed);
+    }
+    SERIAL.with(|serial| *serial)
 }
 
 // ---------------------------------------------------------------------------------------------

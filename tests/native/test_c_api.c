@@ -578,6 +578,81 @@ static void test_host_runtime_hooks(void) {
     hp_scope_free(task);
 }
 
+/* The write hook: a host that mirrors its scopes hears what native code writes into them. */
+static struct {
+    int calls;
+    uint64_t tag;
+    char key[64];
+    int cleared;
+    int64_t value_seen; /* read back from inside the hook, as a host does */
+} heard;
+
+static hp_scope *heard_scope;
+
+static void record_write(uint64_t tag, const char *key, size_t key_len) {
+    heard.calls++;
+    heard.tag = tag;
+    heard.cleared = key == NULL && key_len == 0;
+    if (key != NULL && key_len < sizeof heard.key) {
+        memcpy(heard.key, key, key_len);
+        heard.key[key_len] = '\0';
+        if (hp_get_i64(heard_scope, key, key_len, &heard.value_seen) != HP_OK) heard.value_seen = -1;
+    }
+}
+
+static void *write_from_thread(void *scope) {
+    CHECK_OK(hp_set_i64((hp_scope *)scope, KEY("w.thread"), 5));
+    return NULL;
+}
+
+static void test_write_hook(void) {
+    hp_scope *watched = hp_scope_new(NULL);
+    hp_scope *other = hp_scope_new(NULL);
+    heard_scope = watched;
+    hp_host_write_register(record_write);
+
+    CHECK_OK(hp_set_i64(watched, KEY("w.before"), 1)); /* not watched yet: nothing heard */
+    CHECK(heard.calls == 0);
+    CHECK_OK(hp_scope_watch(watched, 42));
+    CHECK_OK(hp_set_i64(watched, KEY("w.x"), 7));
+    CHECK(heard.calls == 1 && heard.tag == 42 && strcmp(heard.key, "w.x") == 0 && heard.value_seen == 7);
+    CHECK_OK(hp_set_source(watched, KEY("w.x"), KEY("-D")));
+    CHECK(heard.calls == 2 && strcmp(heard.key, "w.x") == 0);
+    CHECK_OK(hp_set_i64(other, KEY("w.x"), 8)); /* another scope: not reported */
+    CHECK(heard.calls == 2);
+
+    /* Writes through the current scope reach the hook when the watched scope is current. */
+    hp_scope_activate(watched);
+    CHECK_OK(hp_set_i64(NULL, KEY("w.y"), 9));
+    CHECK(heard.calls == 3 && strcmp(heard.key, "w.y") == 0 && heard.value_seen == 9);
+    hp_scope_activate(NULL);
+
+    /* A write from another thread is not reported (the host could be waiting for it). */
+    {
+        pthread_t thread;
+        CHECK(pthread_create(&thread, NULL, write_from_thread, watched) == 0);
+        CHECK(pthread_join(thread, NULL) == 0);
+        CHECK(int_of(watched, "w.thread") == 5);
+        CHECK(heard.calls == 3);
+    }
+
+    /* A failed write is not reported. */
+    CHECK_STATUS(hp_set_i64(watched, KEY("w..bad"), 1), HP_INVALID_KEY);
+    CHECK(heard.calls == 3);
+
+    CHECK_OK(hp_scope_clear(watched));
+    CHECK(heard.calls == 4 && heard.cleared);
+
+    CHECK_OK(hp_scope_watch(watched, 0)); /* 0 stops reporting */
+    CHECK_OK(hp_set_i64(watched, KEY("w.z"), 1));
+    CHECK(heard.calls == 4);
+    CHECK_STATUS(hp_scope_watch(NULL, 1), HP_NULL_POINTER);
+
+    hp_host_write_register(NULL);
+    hp_scope_free(other);
+    hp_scope_free(watched);
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* Threads and the frozen baseline */
 
@@ -884,6 +959,7 @@ int main(int argc, char **argv) {
     test_source();
     test_by_hash_and_defaults();
     test_host_runtime_hooks();
+    test_write_hook();
     test_frozen_and_threads();
     test_host_objects();
     test_release_callback_can_reenter();
