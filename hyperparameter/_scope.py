@@ -401,8 +401,9 @@ class _Accessor:
     def __or__(self, default: Any) -> Any:
         # The hot read path: each attribute of ``self`` costs a full lookup (the class has
         # __getattr__), so it reads one; the node chain is walked inline.
-        key = self._hp[0]
-        node = _current_get() or _thread_root()
+        key, node = self._hp
+        if node is None:
+            node = _current_get() or _thread_root()
         value = node.own.get(key, _MISSING)
         while value is _MISSING:
             node = node.parent
@@ -449,25 +450,6 @@ class _Accessor:
 
     def __reduce__(self) -> Any:
         raise TypeError(f"hp.scope.{self._hp[0]} reads a parameter; pickle the value it reads")
-
-
-class _BoundAccessor(_Accessor):
-    """A key path read through a scope object (``ps.a.b``): what that scope sees."""
-
-    __slots__ = ()
-
-    def __or__(self, default: Any) -> Any:
-        # _Accessor.__or__ with the chain starting at the bound node (kept inline: hot path).
-        key, node = self._hp
-        value = node.own.get(key, _MISSING)
-        while value is _MISSING:
-            node = node.parent
-            if node is None:
-                return default
-            value = node.own.get(key, _MISSING)
-        if type(value) is type(default) or value is None or default is None:
-            return value
-        return coerce(key, value, default)
 
 
 def _lookup(accessor: _Accessor) -> Any:
@@ -591,7 +573,7 @@ class Scope:
     def __getattr__(self, name: str) -> _Accessor:
         if name.startswith("__"):
             raise AttributeError(name)
-        accessor = _BoundAccessor(checked(name), self._n)
+        accessor = _Accessor(checked(name), self._n)
         self.__dict__[name] = accessor
         return accessor
 
@@ -604,7 +586,7 @@ class Scope:
             if value is _MISSING:
                 raise MissingParameterError(f"parameter {str(key)!r} is not set")
             return value
-        return _BoundAccessor(checked(key), self._n)
+        return _Accessor(checked(key), self._n)
 
     def __setitem__(self, key: str, value: Any) -> None:
         _write_target(self._n).set(checked(key), value)
