@@ -810,6 +810,8 @@ struct MNode {
     reads_baseline: bool,
     entries: BTreeMap<String, MEntry>,
     generation: u64,
+    /// The tag writes to it are reported under (0: not watched).
+    watch: u64,
 }
 
 /// The model: every scope node ever made in this run, the thread's root, base and stack, and
@@ -829,6 +831,7 @@ impl Model {
             reads_baseline,
             entries: BTreeMap::new(),
             generation: 0,
+            watch: 0,
         });
         self.nodes.len() - 1
     }
@@ -878,6 +881,30 @@ impl Model {
 
 /// Host objects made by the ABI run: how often each was released (index = pointer value).
 static RELEASED: Mutex<Vec<u32>> = Mutex::new(Vec::new());
+
+/// What the write hook reported since it was last asked: (tag, key; None for a clear).
+static HEARD: Mutex<Vec<(u64, Option<String>)>> = Mutex::new(Vec::new());
+
+unsafe extern "C" fn heard_write(tag: u64, key: *const c_char, key_len: usize) {
+    let key = (!key.is_null()).then(|| {
+        // SAFETY: the library passes `key_len` readable bytes of UTF-8 for a non-NULL key.
+        let bytes = unsafe { std::slice::from_raw_parts(key.cast::<u8>(), key_len) };
+        String::from_utf8(bytes.to_vec()).expect("a reported key is UTF-8")
+    });
+    HEARD.lock().unwrap_or_else(|e| e.into_inner()).push((tag, key));
+}
+
+/// Check the write hook reported exactly one write to `node` (if it is watched) or nothing.
+fn check_heard(model: &Model, node: Option<usize>, key: Option<&str>, ctx: &str) {
+    let heard = std::mem::take(&mut *HEARD.lock().unwrap_or_else(|e| e.into_inner()));
+    let expected: Vec<(u64, Option<String>)> = node
+        .map(|n| model.nodes[n].watch)
+        .filter(|&tag| tag != 0)
+        .map(|tag| (tag, key.map(str::to_owned)))
+        .into_iter()
+        .collect();
+    assert_eq!(heard, expected, "{ctx}: write hook");
+}
 
 unsafe extern "C" fn release_host(object: *mut c_void) {
     let mut released = RELEASED.lock().unwrap_or_else(|e| e.into_inner());
@@ -1113,9 +1140,12 @@ pub fn reset_engine() {
             hp_scope_free(top);
         }
     }
-    // SAFETY: NULL is allowed.
+    // SAFETY: NULL is allowed; the root handle is fresh and freed once.
     unsafe {
         hp_scope_activate(ptr::null());
+        let root = hp_scope_thread_root();
+        assert_eq!(hp_scope_watch(root, 0), HP_OK);
+        hp_scope_free(root);
         assert_eq!(hp_scope_clear(ptr::null()), HP_OK);
     }
     let empty = hp_scope_new_empty();
@@ -1145,6 +1175,8 @@ pub fn abi_sequences(data: &[u8]) {
     assert_eq!(live_before, 0, "host objects left over from before");
     RELEASED.lock().unwrap_or_else(|e| e.into_inner()).clear();
     RELEASED.lock().unwrap_or_else(|e| e.into_inner()).push(0); // id 0 is NULL: never used
+    HEARD.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    hp_host_write_register(Some(heard_write));
 
     let root_handle = hp_scope_thread_root();
     // SAFETY: a live handle.
@@ -1200,7 +1232,7 @@ fn run_op(
     stored_hosts: &mut Vec<usize>,
     step: usize,
 ) {
-    let op = input.byte() % 22;
+    let op = input.byte() % 23;
     let ctx = format!("step {step}, op {op}");
     let ptr_of = |sel: Option<(*mut hp_scope, usize)>| sel.map_or(ptr::null_mut(), |s| s.0);
     match op {
@@ -1286,10 +1318,14 @@ fn run_op(
                 .text()
                 .and_then(|text| parse_definition(text).map_err(|e| status_code(&e)));
             match expected {
-                Err(code) => assert_eq!(status, code, "{ctx}: hp_set_parsed({def:?})"),
+                Err(code) => {
+                    assert_eq!(status, code, "{ctx}: hp_set_parsed({def:?})");
+                    check_heard(model, None, None, &ctx);
+                }
                 Ok((key, value)) => {
                     assert_eq!(status, HP_OK, "{ctx}: hp_set_parsed({def:?})");
                     let node = sel.map_or(model.current(), |s| s.1);
+                    check_heard(model, Some(node), Some(&key), &ctx);
                     let entry = MEntry {
                         value: MValue::of(&value),
                         source: Some("-D".into()),
@@ -1312,13 +1348,20 @@ fn run_op(
                 .and_then(|_| source.text())
                 .and_then(|source| key_status(&key).map(|k| (k, source)));
             match expected {
-                Err(code) => assert_eq!(status, code, "{ctx}: hp_set_source"),
+                Err(code) => {
+                    assert_eq!(status, code, "{ctx}: hp_set_source");
+                    check_heard(model, None, None, &ctx);
+                }
                 Ok((k, source)) => match model.nodes[node].entries.get_mut(k) {
                     Some(entry) => {
                         assert_eq!(status, HP_OK, "{ctx}: hp_set_source");
                         entry.source = Some(source.to_owned());
+                        check_heard(model, Some(node), Some(k), &ctx);
                     }
-                    None => assert_eq!(status, HP_NOT_FOUND, "{ctx}: hp_set_source {k}"),
+                    None => {
+                        assert_eq!(status, HP_NOT_FOUND, "{ctx}: hp_set_source {k}");
+                        check_heard(model, None, None, &ctx);
+                    }
                 },
             }
         }
@@ -1401,6 +1444,7 @@ fn run_op(
             let status = unsafe { hp_scope_clear(ptr_of(sel)) };
             assert_eq!(status, HP_OK, "{ctx}: hp_scope_clear");
             let node = sel.map_or(model.current(), |s| s.1);
+            check_heard(model, Some(node), None, &ctx);
             model.nodes[node].entries.clear();
             model.nodes[node].generation += 1;
         }
@@ -1451,6 +1495,20 @@ fn run_op(
                 assert_eq!(status, HP_SCOPE_ORDER, "{ctx}: exit on another thread");
             }
             assert_eq!(read, expected, "{ctx}: another thread reads {key}");
+        }
+        21 => {
+            // Watch a scope (tag 0 stops): later writes to it on this thread are reported.
+            let sel = handles.pick(input);
+            let tag = u64::from(input.byte() % 4);
+            // SAFETY: NULL or live.
+            let status = unsafe { hp_scope_watch(ptr_of(sel), tag) };
+            match sel {
+                None => assert_eq!(status, HP_NULL_POINTER, "{ctx}: watch NULL"),
+                Some((_, node)) => {
+                    assert_eq!(status, HP_OK, "{ctx}: watch");
+                    model.nodes[node].watch = tag;
+                }
+            }
         }
         _ => {
             assert_eq!(hp_scope_depth(), model.stack.len(), "{ctx}: depth");
@@ -1525,10 +1583,14 @@ fn op_set(
     };
     let expected = key.text().and(value_status).and_then(|()| key_status(&key));
     match expected {
-        Err(code) => assert_eq!(status, code, "{ctx}: set {key:?} kind {kind}"),
+        Err(code) => {
+            assert_eq!(status, code, "{ctx}: set {key:?} kind {kind}");
+            check_heard(model, None, None, ctx);
+        }
         Ok(k) => {
             assert_eq!(status, HP_OK, "{ctx}: set {key:?} kind {kind}");
             let node = sel.map_or(model.current(), |s| s.1);
+            check_heard(model, Some(node), Some(k), ctx);
             let entry = MEntry {
                 value,
                 source: None,

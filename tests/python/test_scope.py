@@ -414,6 +414,27 @@ def test_clear_is_seen_by_native_code():
             assert native_get("a") == 1
 
 
+@native_only
+def test_native_writes_come_back_and_python_writes_do_not_echo(monkeypatch):
+    from hyperparameter import _scope
+    from hyperparameter._native import ffi, lib
+
+    reads = []
+    real_read = _scope.backend.read
+    monkeypatch.setattr(_scope.backend, "read", lambda node, key: reads.append(key) or real_read(node, key))
+    with hp.scope(a=1) as ps:
+        assert native_get("a") == 1  # native code looked: the scope is mirrored now
+        ps.b = 2  # a Python write goes through to the engine ...
+        ps.set("b", 3, source="code")
+        ps.clear()
+        assert reads == []  # ... and is not read back
+        assert lib.hp_set_str(ffi.NULL, b"c", 1, b"x", 1) == lib.HP_OK  # a native write ...
+        assert reads == ["c"] and hp.scope.c() == "x"  # ... is taken over at once
+        assert lib.hp_set_source(ffi.NULL, b"c", 1, b"kernel", 6) == lib.HP_OK
+        assert ps.source("c") == "kernel"
+    assert (hp.scope.c | None) is None
+
+
 # --- provenance -----------------------------------------------------------------------------
 
 
