@@ -891,7 +891,10 @@ unsafe extern "C" fn heard_write(tag: u64, key: *const c_char, key_len: usize) {
         let bytes = unsafe { std::slice::from_raw_parts(key.cast::<u8>(), key_len) };
         String::from_utf8(bytes.to_vec()).expect("a reported key is UTF-8")
     });
-    HEARD.lock().unwrap_or_else(|e| e.into_inner()).push((tag, key));
+    HEARD
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push((tag, key));
 }
 
 /// Check the write hook reported exactly one write to `node` (if it is watched) or nothing.

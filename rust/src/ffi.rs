@@ -566,7 +566,8 @@ pub extern "C" fn hp_host_stale_flag() -> *mut bool {
 /// the tag the host gave it and the key written (UTF-8, not NUL-terminated; valid during the
 /// call), or NULL and 0 when the scope was cleared. It runs on the watching thread, which
 /// made the write, with no lock held, so it may read the new value back with `hp_get`.
-pub type hp_host_write_fn = Option<unsafe extern "C" fn(tag: u64, key: *const c_char, key_len: usize)>;
+pub type hp_host_write_fn =
+    Option<unsafe extern "C" fn(tag: u64, key: *const c_char, key_len: usize)>;
 
 /// Register the host runtime's write hook (NULL removes it). A host that mirrors its own
 /// scopes into the library (Python) learns this way what native code writes into them.

@@ -13,8 +13,8 @@
 //! not set.
 
 use std::cell::RefCell;
-use std::ffi::c_char;
 use std::collections::HashMap;
+use std::ffi::c_char;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
