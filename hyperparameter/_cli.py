@@ -482,6 +482,17 @@ def _collect(target: Any, caller_globals: Mapping[str, Any]) -> list[Callable]:
     return found
 
 
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Help with ``-D, --define KEY=VALUE``: the value named once, on every Python version
+    (argparse before 3.13 writes ``-D KEY=VALUE, --define KEY=VALUE``)."""
+
+    def _format_action_invocation(self, action: argparse.Action) -> str:
+        if not action.option_strings or action.nargs == 0:
+            return super()._format_action_invocation(action)
+        value = self._format_args(action, self._get_default_metavar_for_optional(action))
+        return f"{', '.join(action.option_strings)} {value}"
+
+
 def _epilog(commands: list[_Command], single: bool) -> str:
     if single:
         command = commands[0]
@@ -543,7 +554,7 @@ def run(
         description=_summary(commands[0].func) if single else None,
         usage=commands[0].usage() if single else "%(prog)s [-D KEY=VALUE ...] [--config FILE] COMMAND ...",
         epilog=_epilog(commands, single),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=_HelpFormatter,
         allow_abbrev=False,
     )
     flags: dict[Optional[str], list[str]] = {}
@@ -563,7 +574,7 @@ def run(
                 description=summary,
                 usage=command.usage(),
                 allow_abbrev=False,
-                formatter_class=argparse.RawDescriptionHelpFormatter,
+                formatter_class=_HelpFormatter,
             )
             flags[command.name] = command.add_arguments(child, listing) + _common_options(
                 child, prefix="sub:", example=command

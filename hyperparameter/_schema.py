@@ -76,9 +76,19 @@ def _name(tp: Any) -> str:
     return f"{base}[{', '.join('...' if a is Ellipsis else _name(a) for a in args)}]"
 
 
+def _type_hints(schema: type) -> dict[str, Any]:
+    try:
+        return typing.get_type_hints(schema)
+    except KeyError:
+        # Python 3.9 looks up the module of every class in sys.modules and fails for a class
+        # made outside any (in exec'd code, a doctest): resolve names where it was made.
+        module = sys.modules.get(schema.__module__)
+        return typing.get_type_hints(schema, globalns=vars(module) if module else {})
+
+
 def _fields(schema: type) -> dict[str, tuple[Any, Any]]:
     """name -> (type, default or _MISSING), for a dataclass or any class with type hints."""
-    hints = typing.get_type_hints(schema)
+    hints = _type_hints(schema)
     if dataclasses.is_dataclass(schema):
         fields = {}
         for f in dataclasses.fields(schema):

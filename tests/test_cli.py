@@ -194,12 +194,12 @@ def test_quickstart_help_reads_well() -> None:
     assert re.search(r"--enthusiasm INT +how many exclamation marks to add\. \(default: 1\)", out)
     assert re.search(r"--shout, --no-shout +write the greeting in capitals\. \(default: False\)", out)
     for flag in (
-        "-D KEY=VALUE, --define KEY=VALUE",
+        "-D, --define KEY=VALUE",
         "--config FILE",
         "--strict",
         "--dump-params FILE",
         "-lps, --list-params",
-        "-ep KEY, --explain-param KEY",
+        "-ep, --explain-param KEY",
     ):
         assert flag in out
     examples = out[out.index("examples:") :]

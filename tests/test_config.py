@@ -533,6 +533,24 @@ def test_schema_with_every_supported_type() -> None:
     )
 
 
+def test_schema_made_outside_any_module() -> None:
+    # A class from exec'd code (a notebook cell runner, a doctest) names a module that is not
+    # in sys.modules; its type hints still resolve.
+    source = (
+        "from dataclasses import dataclass\n"
+        "from typing import List\n"
+        "@dataclass\n"
+        "class Job:\n"
+        "    steps: int\n"
+        "    tags: List[str]\n"
+    )
+    namespace = {"__name__": "made_by_exec"}
+    exec(compile(source, "<cell>", "exec", dont_inherit=True), namespace)  # noqa: S102
+    write("job.yaml", "steps: '8'\ntags: [a]\n")
+    job = hp.config("job.yaml", schema=namespace["Job"])
+    assert (job.steps, job.tags) == (8, ["a"])
+
+
 def test_schema_defaults_fill_missing_fields_and_optional_takes_null() -> None:
     write("min.yaml", "db: {host: h}\nlayers: []\nopt: null\nmaybe_db: null\neither: '12'\n")
     got = hp.config("min.yaml", schema=Everything)
@@ -802,11 +820,10 @@ def test_invalid_yaml_names_file_line_and_column(yaml_loader: str) -> None:
 
 
 def test_invalid_json_and_toml_name_file_line_and_column() -> None:
-    write("bad.json", '{"train": {"lr": 0.01,}}')
-    assert error_of("bad.json") == (
-        "bad.json, line 1, column 23: invalid JSON: "
-        "Expecting property name enclosed in double quotes"
-    )
+    write("bad.json", '{"train": {"lr": }}')
+    assert error_of("bad.json") == "bad.json, line 1, column 18: invalid JSON: Expecting value"
+    write("comma.json", '{"train": {"lr": 0.01,}}')  # the reason's words vary by Python version
+    assert re.fullmatch(r"comma\.json, line 1, column 2\d: invalid JSON: \w.+", error_of("comma.json"))
     write("bad.toml", "[train]\nlr = 0.01\nepochs =\n")
     assert error_of("bad.toml") == "bad.toml, line 3, column 9: invalid TOML: Invalid value"
     write("dup.toml", "a = 1\na = 2\n")
