@@ -493,6 +493,11 @@ class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
         return f"{', '.join(action.option_strings)} {value}"
 
 
+def _title_options(parser: argparse.ArgumentParser) -> None:
+    # "options:", as argparse itself says since Python 3.10 (before: "optional arguments:").
+    parser._optionals.title = "options"
+
+
 def _epilog(commands: list[_Command], single: bool) -> str:
     if single:
         command = commands[0]
@@ -557,6 +562,7 @@ def run(
         formatter_class=_HelpFormatter,
         allow_abbrev=False,
     )
+    _title_options(parser)
     flags: dict[Optional[str], list[str]] = {}
     parsers: dict[Optional[str], argparse.ArgumentParser] = {None: parser}
     if single:
@@ -576,6 +582,7 @@ def run(
                 allow_abbrev=False,
                 formatter_class=_HelpFormatter,
             )
+            _title_options(child)
             flags[command.name] = command.add_arguments(child, listing) + _common_options(
                 child, prefix="sub:", example=command
             )

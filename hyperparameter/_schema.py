@@ -112,7 +112,7 @@ def _fields(schema: type) -> dict[str, tuple[Any, Any]]:
 def _is_schema(tp: Any) -> bool:
     return isinstance(tp, type) and (
         dataclasses.is_dataclass(tp)
-        or (tp not in _SCALARS and not issubclass(tp, enum.Enum) and bool(typing.get_type_hints(tp)))
+        or (tp not in _SCALARS and not issubclass(tp, enum.Enum) and bool(_type_hints(tp)))
     )
 
 

@@ -539,16 +539,19 @@ def test_schema_made_outside_any_module() -> None:
     source = (
         "from dataclasses import dataclass\n"
         "from typing import List\n"
+        "class Limits:\n"
+        "    workers: int = 1\n"
         "@dataclass\n"
         "class Job:\n"
         "    steps: int\n"
         "    tags: List[str]\n"
+        "    limits: Limits\n"
     )
     namespace = {"__name__": "made_by_exec"}
     exec(compile(source, "<cell>", "exec", dont_inherit=True), namespace)  # noqa: S102
-    write("job.yaml", "steps: '8'\ntags: [a]\n")
+    write("job.yaml", "steps: '8'\ntags: [a]\nlimits: {workers: '2'}\n")
     job = hp.config("job.yaml", schema=namespace["Job"])
-    assert (job.steps, job.tags) == (8, ["a"])
+    assert (job.steps, job.tags, job.limits.workers) == (8, ["a"], 2)
 
 
 def test_schema_defaults_fill_missing_fields_and_optional_takes_null() -> None:
