@@ -384,7 +384,6 @@ class _Accessor:
     # children even though the class has __getattr__ (a 4-hop read runs about 1.5x faster).
     # ``_hp`` is (key, node); node None means the current scope.
 
-
     def __init__(self, key: str, node: Optional[_Node] = None) -> None:
         referenced_keys.add(key)
         object.__setattr__(self, "_hp", (key, node))
