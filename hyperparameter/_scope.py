@@ -94,14 +94,18 @@ class _Node:
         self.parent = parent
         self.sources = self.native = self.token = self.owner = self.below = self.injectors = None
 
-    def set(self, key: str, value: Any, source: Optional[str] = None) -> None:
-        self.own[key] = value
+    def label(self, key: str, source: Optional[str]) -> None:
+        """Record where the value of ``key`` came from (None: forget it)."""
         if source is not None:
             if self.sources is None:
                 self.sources = {}
             self.sources[key] = source
         elif self.sources:
             self.sources.pop(key, None)
+
+    def set(self, key: str, value: Any, source: Optional[str] = None) -> None:
+        self.own[key] = value
+        self.label(key, source)
         if self.native is not None:
             _threads.echo = self  # the engine reports this write back: nothing to take over
             try:
@@ -278,12 +282,7 @@ def _native_wrote(tag: int, key: Optional[str]) -> None:
             source = None
         else:
             node.own[key] = value
-        if source is not None:
-            if node.sources is None:
-                node.sources = {}
-            node.sources[key] = source
-        elif node.sources:
-            node.sources.pop(key, None)
+        node.label(key, source)
     versions.bump()
 
 
