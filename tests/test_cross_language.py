@@ -154,6 +154,26 @@ def test_python_reads_what_cpp_wrote_into_the_scope(kernel: ctypes.CDLL) -> None
     assert launch_kernel() == (32, "direct")
 
 
+def test_python_threads_each_take_over_their_own_native_writes(kernel: ctypes.CDLL) -> None:
+    seen: dict = {}
+
+    def worker(n: int) -> None:
+        got = []
+        for i in range(200):
+            with hp.scope(**{"train.batch_size": n}):
+                kernel.kernel_autotune(n * 1000 + i)
+                got.append((hp.scope.kernel.tile | -1) - n * 1000 - i)
+            got.append(hp.scope.kernel.tile | 0)  # gone with the scope
+        seen[n] = set(got)
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in (1, 2, 3, 4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert seen == {n: {0} for n in (1, 2, 3, 4)}
+
+
 def test_a_write_from_another_native_thread_is_not_reported(kernel: ctypes.CDLL) -> None:
     # Reporting it would make that thread take the GIL while the Python thread may hold it,
     # waiting for the writer: a deadlock. Native readers see it; Python keeps its own value.
