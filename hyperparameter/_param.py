@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import inspect
 import types
-from typing import Any, Callable, Optional, TypeVar, Union, overload
+from typing import Any, Callable, Optional, Sequence, TypeVar, Union, overload
 
 from ._errors import ConversionError
 from ._scope import _MISSING, _current_get, _thread_root, checked, coerce, versions
@@ -53,14 +53,15 @@ class _Injector:
     """Resolved values of a function's injectable parameters, cached per (scope, version).
 
     The cache is (node, version, values, bound): ``bound`` is a copy of the function whose
-    defaults are the resolved values (or None), so a call that passes none of the injectable
-    parameters binds them in C. The cache holds only values that all converted: a call that
-    meets a failed conversion goes the slow way every time, which raises only if the call
-    uses that value. A node that exits drops the caches holding it (see
-    ``_scope._forget_injectors``), so they never keep the values of an exited scope alive.
+    defaults are the resolved values, so a call that passes none of the injectable parameters
+    binds them in C (until the first such call it is ``first_call``, which makes the copy).
+    The cache holds only values that all converted: a call that meets a failed conversion
+    goes the slow way every time, which raises only if the call uses that value. A node that
+    exits drops the caches holding it (see ``_scope._forget_injectors``), so they never keep
+    the values of an exited scope alive.
     """
 
-    __slots__ = ("keys", "defaults", "cache", "function", "places")
+    __slots__ = ("keys", "defaults", "cache", "function", "positional", "keyword", "copyable", "first")
     EMPTY: tuple = (object(), -1, (), None)  # a node that is never current
 
     def __init__(self, keys: list[str], defaults: list[Any], function: Callable, names: list[str]) -> None:
@@ -68,7 +69,12 @@ class _Injector:
         self.defaults = defaults
         self.cache: tuple = self.EMPTY
         self.function = function
-        self.places = _default_places(function, names, defaults)
+        places = _default_places(function, names, defaults)
+        self.copyable = places is not None
+        # (index into __defaults__ or name in __kwdefaults__, index into the resolved values)
+        self.positional = [(place, i) for i, place in enumerate(places or ()) if type(place) is int]
+        self.keyword = [(place, i) for i, place in enumerate(places or ()) if type(place) is str]
+        self.first = self.first_call
 
     def resolve(self) -> tuple:
         """The values for the current scope, caching them when every one converted."""
@@ -88,28 +94,44 @@ class _Injector:
                 values.append(_Failed(str(exc)))
                 failed = True
         if not failed:
-            self.cache = (node, version, tuple(values), self.bind(values))
+            # The copy is made on the first call that can use it: a function called once per
+            # scope never pays for one.
+            self.cache = (node, version, tuple(values), self.first)
             if node.injectors is None:
                 node.injectors = set()
             node.injectors.add(self)
         return tuple(values)
 
-    def bind(self, values: list) -> Optional[Callable]:
+    def first_call(self, *args: Any, **kwargs: Any) -> Any:
+        """The first call in a scope that passes no injectable argument: make the copy of the
+        function bound to this scope's values, keep it in the cache, and call it."""
+        node, version, values, _ = self.cache
+        if node is not (_current_get() or _thread_root()) or version != versions.value:
+            values = self.resolve()  # another thread changed the cache meanwhile
+            self.check(values)  # none was given, so a value that failed to convert is used
+        bound = self.bind(values)
+        if self.cache[0] is node and self.cache[2] is values:
+            self.cache = (node, version, values, bound)
+        return bound(*args, **kwargs)
+
+    def bind(self, values: Sequence[Any]) -> Optional[Callable]:
         """A copy of the function with ``values`` as its defaults (None if it cannot have one)."""
-        if self.places is None:
+        if not self.copyable:
             return None
         func = self.function
         positional = list(func.__defaults__ or ())
-        keyword = dict(func.__kwdefaults__ or {})
-        for place, value in zip(self.places, values):
-            if type(place) is int:
-                positional[place] = value
-            else:
-                keyword[place] = value
+        for place, i in self.positional:
+            positional[place] = values[i]
         bound = types.FunctionType(
             func.__code__, func.__globals__, func.__name__, tuple(positional), func.__closure__
         )
-        bound.__kwdefaults__ = keyword or None
+        if self.keyword:
+            keyword = dict(func.__kwdefaults__)
+            for name, i in self.keyword:
+                keyword[name] = values[i]
+            bound.__kwdefaults__ = keyword
+        elif func.__kwdefaults__:
+            bound.__kwdefaults__ = func.__kwdefaults__
         bound.__qualname__ = func.__qualname__
         return bound
 
@@ -218,7 +240,7 @@ def _generate(func: Callable, namespace: str) -> Callable:
     # Without an injectable argument, *args after one is empty too (positions fill in order),
     # so leaving them out of the call shifts nothing.
     shortcut = ""
-    if names and injector.places is not None:
+    if names and injector.copyable:
         given = " and ".join(f"{name} is _hp_NG" for name in names)
         shortcut = f"        if {given}: return {{awaits}}_hp_c[3]({', '.join(call[i] for i in passed)})"
     source = _TEMPLATE.format(
