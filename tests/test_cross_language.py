@@ -174,6 +174,25 @@ def test_python_threads_each_take_over_their_own_native_writes(kernel: ctypes.CD
     assert seen == {n: {0} for n in (1, 2, 3, 4)}
 
 
+def test_asyncio_tasks_each_take_over_their_own_native_writes(kernel: ctypes.CDLL) -> None:
+    import asyncio
+
+    async def task(n: int) -> list:
+        got = []
+        with hp.scope(**{"task.n": n}):
+            for i in range(50):
+                kernel.kernel_autotune(n * 1000 + i)
+                await asyncio.sleep(0)  # the other tasks run and write in between
+                got.append((hp.scope.kernel.tile | -1) - n * 1000 - i)
+        return got
+
+    async def main() -> list:
+        return await asyncio.gather(*(task(n) for n in (1, 2, 3)))
+
+    assert [set(got) for got in asyncio.run(main())] == [{0}, {0}, {0}]
+    assert hp.scope.kernel.tile | 0 == 0
+
+
 def test_a_write_from_another_native_thread_is_not_reported(kernel: ctypes.CDLL) -> None:
     # Reporting it would make that thread take the GIL while the Python thread may hold it,
     # waiting for the writer: a deadlock. Native readers see it; Python keeps its own value.
