@@ -493,9 +493,14 @@ class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
         return f"{', '.join(action.option_strings)} {value}"
 
 
-def _title_options(parser: argparse.ArgumentParser) -> None:
-    # "options:", as argparse itself says since Python 3.10 (before: "optional arguments:").
-    parser._optionals.title = "options"
+class _Parser(argparse.ArgumentParser):
+    """The program's parser and, through ``add_parser``, its subcommands': the help format
+    above, "options:" as argparse says it since Python 3.10 (before: "optional arguments:"),
+    and no abbreviated long options (``--lr`` must not match ``--lr-decay``)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(formatter_class=_HelpFormatter, allow_abbrev=False, **kwargs)
+        self._optionals.title = "options"
 
 
 def _epilog(commands: list[_Command], single: bool) -> str:
@@ -554,15 +559,12 @@ def run(
     words = argv[: argv.index("--")] if "--" in argv else argv
     listing = any(w in _LISTING_FLAGS or w.startswith(("--explain-param=", "--list-params=")) for w in words)
     single = len(commands) == 1
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog=prog,
         description=_summary(commands[0].func) if single else None,
         usage=commands[0].usage() if single else "%(prog)s [-D KEY=VALUE ...] [--config FILE] COMMAND ...",
         epilog=_epilog(commands, single),
-        formatter_class=_HelpFormatter,
-        allow_abbrev=False,
     )
-    _title_options(parser)
     flags: dict[Optional[str], list[str]] = {}
     parsers: dict[Optional[str], argparse.ArgumentParser] = {None: parser}
     if single:
@@ -579,10 +581,7 @@ def run(
                 help=_escape(summary),
                 description=summary,
                 usage=command.usage(),
-                allow_abbrev=False,
-                formatter_class=_HelpFormatter,
             )
-            _title_options(child)
             flags[command.name] = command.add_arguments(child, listing) + _common_options(
                 child, prefix="sub:", example=command
             )

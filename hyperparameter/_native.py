@@ -93,9 +93,8 @@ def _from_value(value: Any) -> Any:
         lib.hp_value_clear(value)
         return text
     if kind == lib.HP_KIND_HOST:
-        if int(ffi.cast("uintptr_t", value.host)) in _host_objects:
-            return ffi.from_handle(value.host)
-        return NativeObject(int(ffi.cast("uintptr_t", value.host)))
+        address = int(ffi.cast("uintptr_t", value.host))
+        return ffi.from_handle(value.host) if address in _host_objects else NativeObject(address)
     return None
 
 

@@ -61,7 +61,7 @@ class _Injector:
     the values of an exited scope alive.
     """
 
-    __slots__ = ("keys", "defaults", "cache", "function", "positional", "keyword", "copyable", "first")
+    __slots__ = ("keys", "defaults", "cache", "function", "places", "first")
     EMPTY: tuple = (object(), -1, (), None)  # a node that is never current
 
     def __init__(self, keys: list[str], defaults: list[Any], function: Callable, names: list[str]) -> None:
@@ -69,38 +69,35 @@ class _Injector:
         self.defaults = defaults
         self.cache: tuple = self.EMPTY
         self.function = function
-        places = _default_places(function, names, defaults)
-        self.copyable = places is not None
-        # (index into __defaults__ or name in __kwdefaults__, index into the resolved values)
-        self.positional = [(place, i) for i, place in enumerate(places or ()) if type(place) is int]
-        self.keyword = [(place, i) for i, place in enumerate(places or ()) if type(place) is str]
+        self.places = _default_places(function, names, defaults)
         self.first = self.first_call
 
     def resolve(self) -> tuple:
         """The values for the current scope, caching them when every one converted."""
         node = _current_get() or _thread_root()
         version = versions.value
-        values = []
+        resolved = []
         failed = False
         for key, default in zip(self.keys, self.defaults):
             value = node.lookup(key)
             if value is _MISSING:
-                values.append(default)
+                resolved.append(default)
                 continue
             try:
-                values.append(coerce(key, value, default))
+                resolved.append(coerce(key, value, default))
             except ConversionError as exc:
                 # Raised only if the caller does not pass this argument explicitly.
-                values.append(_Failed(str(exc)))
+                resolved.append(_Failed(str(exc)))
                 failed = True
+        values = tuple(resolved)
         if not failed:
             # The copy is made on the first call that can use it: a function called once per
             # scope never pays for one.
-            self.cache = (node, version, tuple(values), self.first)
+            self.cache = (node, version, values, self.first)
             if node.injectors is None:
                 node.injectors = set()
             node.injectors.add(self)
-        return tuple(values)
+        return values
 
     def first_call(self, *args: Any, **kwargs: Any) -> Any:
         """The first call in a scope that passes no injectable argument: make the copy of the
@@ -114,24 +111,20 @@ class _Injector:
             self.cache = (node, version, values, bound)
         return bound(*args, **kwargs)
 
-    def bind(self, values: Sequence[Any]) -> Optional[Callable]:
-        """A copy of the function with ``values`` as its defaults (None if it cannot have one)."""
-        if not self.copyable:
-            return None
+    def bind(self, values: Sequence[Any]) -> Callable:
+        """A copy of the function with ``values`` as its defaults (``places`` says where)."""
         func = self.function
         positional = list(func.__defaults__ or ())
-        for place, i in self.positional:
-            positional[place] = values[i]
+        keyword = dict(func.__kwdefaults__ or {})
+        for place, value in zip(self.places, values):
+            if type(place) is int:
+                positional[place] = value
+            else:
+                keyword[place] = value
         bound = types.FunctionType(
             func.__code__, func.__globals__, func.__name__, tuple(positional), func.__closure__
         )
-        if self.keyword:
-            keyword = dict(func.__kwdefaults__)
-            for name, i in self.keyword:
-                keyword[name] = values[i]
-            bound.__kwdefaults__ = keyword
-        elif func.__kwdefaults__:
-            bound.__kwdefaults__ = func.__kwdefaults__
+        bound.__kwdefaults__ = keyword or None
         bound.__qualname__ = func.__qualname__
         return bound
 
@@ -240,7 +233,7 @@ def _generate(func: Callable, namespace: str) -> Callable:
     # Without an injectable argument, *args after one is empty too (positions fill in order),
     # so leaving them out of the call shifts nothing.
     shortcut = ""
-    if names and injector.copyable:
+    if names and injector.places is not None:
         given = " and ".join(f"{name} is _hp_NG" for name in names)
         shortcut = f"        if {given}: return {{awaits}}_hp_c[3]({', '.join(call[i] for i in passed)})"
     source = _TEMPLATE.format(

@@ -107,11 +107,7 @@ class _Node:
         self.own[key] = value
         self.label(key, source)
         if self.native is not None:
-            _threads.echo = self  # the engine reports this write back: nothing to take over
-            try:
-                backend.set(self.native, key, value, source)
-            finally:
-                _threads.echo = None
+            self.mirror(backend.set, key, value, source)
         elif _NATIVE:
             _mark_stale()
         versions.bump()
@@ -120,12 +116,17 @@ class _Node:
         self.own.clear()
         self.sources = None
         if self.native is not None:
-            _threads.echo = self
-            try:
-                backend.clear(self.native)
-            finally:
-                _threads.echo = None
+            self.mirror(backend.clear)
         versions.bump()
+
+    def mirror(self, change: Any, *args: Any) -> None:
+        """Make the same change to the native mirror. The engine reports it back to
+        ``_native_wrote``, which leaves it alone: Python made it."""
+        _threads.echo = self
+        try:
+            change(self.native, *args)
+        finally:
+            _threads.echo = None
 
     def chain(self) -> Iterator[_Node]:
         node: Optional[_Node] = self
