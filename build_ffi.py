@@ -39,21 +39,83 @@ def target_dir() -> Path:
     return Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target")) / "release"
 
 
+# The engine calls the host through three C functions written here rather than straight into
+# Python. Before Python runs, they check what only C can check cheaply: whether this thread is
+# one Python runs on at all (a plain native thread has no Python scopes to sync, and must never
+# wait for the interpreter), and whether the interpreter is shutting down (a daemon thread that
+# asks for it then is ended on the spot). They also hand the engine this thread's context
+# counter (`PyThreadState.context_ver`, moved by every `contextvars` context switch), which is
+# why the module is built per CPython version, without the limited API.
+TRAMPOLINES = r"""
+#include "hyperparameter.h"
+
+static void _hp_release_host(void *);
+static int32_t _hp_sync_host(void);
+static void _hp_host_write(uint64_t, const char *, size_t);
+static void _hp_host_stack(hp_scope *, uint64_t);
+
+static int hp_py_unavailable(void) {
+#if PY_VERSION_HEX >= 0x030D0000
+    return Py_IsFinalizing();
+#else
+    return _Py_IsFinalizing();
+#endif
+}
+
+static int32_t hp_py_sync(void) {
+    PyThreadState *state = PyGILState_GetThisThreadState();
+    if (state == NULL || hp_py_unavailable()) {
+        return HP_OK;
+    }
+#if PY_VERSION_HEX < 0x030E0000
+    hp_host_context_watch(&state->context_ver);
+#endif
+    return _hp_sync_host();
+}
+
+static void hp_py_write(uint64_t tag, const char *key, size_t len) {
+    if (PyGILState_GetThisThreadState() != NULL && !hp_py_unavailable()) {
+        _hp_host_write(tag, key, len);
+    }
+}
+
+static void hp_py_release(void *object) {
+    if (!hp_py_unavailable()) {
+        _hp_release_host(object);
+    }
+}
+
+static void hp_py_stack(hp_scope *entered, uint64_t exited_tag) {
+    if (PyGILState_GetThisThreadState() != NULL && !hp_py_unavailable()) {
+        _hp_host_stack(entered, exited_tag);
+    } else if (entered != NULL) {
+        hp_scope_free(entered);
+    }
+}
+"""
+
 ffibuilder = FFI()
 ffibuilder.cdef(cdef_from_header(HEADER.read_text(encoding="utf-8")))
-# Callbacks from the engine: dropping a Python value, syncing a stale thread's scopes, and
-# hearing what native code wrote into a scope Python mirrors.
+# Callbacks from the engine: dropping a Python value, syncing a stale thread's scopes, hearing
+# what native code wrote into a scope Python mirrors, and which scopes native code entered.
 ffibuilder.cdef('extern "Python" void _hp_release_host(void *);')
-ffibuilder.cdef('extern "Python" void _hp_sync_host(void);')
+ffibuilder.cdef('extern "Python" int32_t _hp_sync_host(void);')
 ffibuilder.cdef('extern "Python" void _hp_host_write(uint64_t, const char *, size_t);')
+ffibuilder.cdef('extern "Python" void _hp_host_stack(hp_scope *, uint64_t);')
+ffibuilder.cdef("int32_t hp_py_sync(void);")
+ffibuilder.cdef("void hp_py_write(uint64_t, const char *, size_t);")
+ffibuilder.cdef("void hp_py_stack(hp_scope *, uint64_t);")
+ffibuilder.cdef("void hp_py_release(void *);")
 ffibuilder.set_source(
     "hyperparameter._native_ffi",
-    '#include "hyperparameter.h"',
+    TRAMPOLINES,
     include_dirs=[str(ROOT / "include")],
     libraries=["hyperparameter"],
     library_dirs=[str(target_dir())],
     # Load the one libhyperparameter.so that sits beside the extension in the package.
     extra_link_args=["-Wl,-rpath,$ORIGIN"],
+    define_macros=[("_CFFI_NO_LIMITED_API", None)],
+    py_limited_api=False,
 )
 
 if __name__ == "__main__":

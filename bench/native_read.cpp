@@ -4,6 +4,8 @@
 //   native_read MODE COUNT   do exactly COUNT reads and nothing else (for callgrind, which
 //                            bench/native_read.sh runs at two counts so fixed costs cancel)
 //
+// Built as a shared object, it is what bench/native_read_python.py calls from a Python thread.
+//
 // MODE is "hit" (the key is set in the innermost scope), "miss" (the key is set nowhere, so
 // the read walks every scope and the baseline and returns the default) or "c-hit" (the C call
 // hp_get_i64_by_hash on the hit key, to show what the C++ layer adds).
@@ -65,6 +67,16 @@ double best_ns_per_read(reader read, long long count) {
 }
 
 }  // namespace
+
+// For bench/native_read_python.py: the same reads, made from a Python thread through ctypes
+// (the library is also built as a shared object), so the cost of following Python's context
+// is counted too. Returns 0, or 2 for an unknown mode.
+extern "C" int native_read_count(const char* mode, long long count) {
+    reader read = reader_for(mode);
+    if (read == nullptr) return 2;
+    read(count);
+    return 0;
+}
 
 int main(int argc, char** argv) {
     // Two scopes deep, like a library read inside a run's scope inside a trial's scope.

@@ -37,6 +37,23 @@ for mode in hit miss c-hit; do
         'BEGIN { printf "%-6s: %6.1f instructions/read (callgrind)\n", m, (b - a) / (n2 - n1) }'
 done
 
+# The same reads from a Python thread, inside Python scopes: the hit path also checks that the
+# thread's contextvars context has not moved since the last sync.
+g++ -std=c++17 -O2 -g -shared -fPIC -pthread -I include bench/native_read.cpp \
+    -L target/release -lhyperparameter -Wl,-rpath,"$PWD/target/release" -o "$out/native_read.so"
+python=$(python -c "import sys; print(sys.executable)")  # the interpreter itself, not a shim
+py_total() { # mode count -> total instructions of the run
+    valgrind --tool=callgrind --callgrind-out-file="$out/cg.py.$1.$2" \
+        "$python" bench/native_read_python.py "$out/native_read.so" "$1" "$2" >/dev/null 2>&1
+    awk '/^(summary|totals):/ { print $2; exit }' "$out/cg.py.$1.$2"
+}
+for mode in hit c-hit; do
+    t1=$(py_total "$mode" "$n1")
+    t2=$(py_total "$mode" "$n2")
+    awk -v m="py-$mode" -v a="$t1" -v b="$t2" -v n1="$n1" -v n2="$n2" \
+        'BEGIN { printf "%-9s: %6.1f instructions/read (callgrind, read from a Python thread)\n", m, (b - a) / (n2 - n1) }'
+done
+
 if [[ "${ANNOTATE:-}" == 1 ]]; then
     for mode in hit miss; do
         echo "== callgrind_annotate, $mode, $n2 reads (inclusive) =="

@@ -130,6 +130,13 @@ _WARN_LIMIT = 10
 def warn_unread(unknown: list[str], static: Callable[[], Static]) -> None:
     """After the run: report the -D keys that nothing declares and nothing read."""
     read = _scope_module.referenced_keys
+    if read.full and unknown:
+        print(
+            f"note: this run read more than {read.LIMIT:,} distinct keys, more than are recorded, "
+            "so -D keys that nothing read are not reported",
+            file=sys.stderr,
+        )
+        return
     unread = [key for key in unknown if key not in read]
     for key in unread[:_WARN_LIMIT]:
         places = static().reads.get(key)

@@ -8,6 +8,7 @@ key it came from, and every error names them.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
@@ -28,6 +29,15 @@ else:  # pragma: no cover - exercised on Python < 3.11 only
 MAX_DEPTH = 100
 #: More values than this, counting every use of a YAML alias, is refused (alias bombs).
 MAX_VALUES = 1_000_000
+#: More characters than this, in all the text that ``${...}`` references build in one call, is
+#: refused (reference bombs: each line ten references to the one before).
+MAX_TEXT = 64 * 1024 * 1024
+#: More files merged than this in one call, counting a base each time it is named, is refused
+#: (``defaults:`` fan-out: each file naming the next ten times).
+MAX_MERGES = 1_000
+#: More values merged than this in one call, counting the values of a file (and of its bases)
+#: each time it is merged, is refused: the work of merging stays bounded.
+MAX_MERGED_VALUES = 5_000_000
 BASES_KEY = "defaults"
 _REFERENCE = re.compile(r"\$\{([^${}]*)\}")
 _ESCAPED = "$${"
@@ -54,11 +64,77 @@ def _decode(path: Path, raw: bytes) -> str:
         ) from None
 
 
+def _line_and_column(text: str, offset: int) -> tuple[int, int]:
+    line_start = text.rfind("\n", 0, offset) + 1
+    return text.count("\n", 0, offset) + 1, offset - line_start + 1
+
+
 def _parse_json(path: Path, text: str) -> Any:
+    duplicates: list[str] = []
+
+    def unique(pairs: list[tuple[str, Any]]) -> dict:
+        section = dict(pairs)
+        if len(section) < len(pairs) and not duplicates:
+            seen: set[str] = set()
+            for key, _ in pairs:
+                if key in seen:
+                    duplicates.append(key)
+                    break
+                seen.add(key)
+        return section
+
     try:
-        return json.loads(text)
+        data = json.loads(text, object_pairs_hook=unique)
     except json.JSONDecodeError as exc:
         raise ConfigError([f"{_where(path, exc.lineno, exc.colno)}: invalid JSON: {exc.msg}"]) from None
+    if duplicates:
+        found = _json_duplicate(text)
+        if found is None:  # pragma: no cover - the scan below finds whatever json.loads saw
+            raise ConfigError([f"{path}: duplicate key {duplicates[0]}"])
+        key, offset, first = found
+        where = _where(path, *_line_and_column(text, offset))
+        first_line = _line_and_column(text, first)[0]
+        raise ConfigError([f"{where}: duplicate key {key} (first on line {first_line})"])
+    return data
+
+
+#: The tokens of a JSON text: strings, punctuation, and runs of anything else (numbers, words).
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\]:,]|[^\s{}\[\]:,"]+')
+
+
+def _json_duplicate(text: str) -> Optional[tuple[str, int, int]]:
+    """The dotted key, offset and first offset of the first duplicate key of a valid JSON text.
+
+    ``json`` gives no positions to its hooks, so this scans the tokens again (only once a
+    duplicate is known to exist), keeping the path from the top to the current value.
+    """
+    # one entry per open container: [keys seen and where (None in a list), key or index, key next]
+    stack: list[list[Any]] = []
+    for match in _JSON_TOKEN.finditer(text):
+        token = match.group()
+        if token == "{":
+            stack.append([{}, None, True])
+        elif token == "[":
+            stack.append([None, 0, False])
+        elif token in ("}", "]"):
+            stack.pop()
+        elif token == ",":
+            top = stack[-1]
+            if top[0] is None:
+                top[1] += 1
+            else:
+                top[2] = True
+        elif token == ":":
+            stack[-1][2] = False
+        elif stack and stack[-1][2]:
+            top = stack[-1]
+            key = json.loads(token)
+            if key in top[0]:
+                dotted = ".".join([*(str(entry[1]) for entry in stack[:-1]), key])
+                return dotted, match.start(), top[0][key]
+            top[0][key] = match.start()
+            top[1] = key
+    return None
 
 
 def _parse_toml(path: Path, text: str) -> Any:
@@ -68,8 +144,13 @@ def _parse_toml(path: Path, text: str) -> Any:
         # tomllib ends its message with "(at line L, column C)": spell it as the others do.
         found = _TOML_AT.search(str(exc))
         if found:
-            where = _where(path, int(found.group(2)), int(found.group(3)))
-            raise ConfigError([f"{where}: invalid TOML: {found.group(1)}"]) from None
+            line = int(found.group(2))
+            where = _where(path, line, int(found.group(3)))
+            problem = found.group(1)
+            if problem == "Cannot overwrite a value":  # a key given twice: say which
+                key, equals, _ = (text.splitlines()[line - 1 : line] or [""])[0].partition("=")
+                problem += f" (key {key.strip()})" if equals and key.strip() else ""
+            raise ConfigError([f"{where}: invalid TOML: {problem}"]) from None
         raise ConfigError([f"{path}: invalid TOML: {exc}"]) from None
 
 
@@ -110,6 +191,90 @@ def _yaml_depth(text: str, yaml: Any, loader: type) -> int:
     return deepest
 
 
+_YAML_MERGE = "tag:yaml.org,2002:merge"
+_YAML_VALUE = "tag:yaml.org,2002:value"  # the key "=", which PyYAML reads as the string "="
+_YAML_STR = "tag:yaml.org,2002:str"
+
+
+class _DuplicateKey(Exception):
+    def __init__(self, mapping: Any, key: Any, first: Any) -> None:
+        super().__init__()
+        self.mapping, self.key, self.first = mapping, key, first
+
+
+def _unique_keys(node: Any) -> None:
+    """Raise _DuplicateKey if a mapping node gives one key twice itself. Keys that a merge
+    (``<<: *base``) brings in are not its own: giving one of them again overrides it."""
+    seen: dict[tuple[str, str], Any] = {}
+    for key, _ in node.value:
+        if key.tag == _YAML_MERGE or not isinstance(key.value, str):
+            continue  # a merge, or a sequence or mapping as a key (refused later: not a string)
+        spelled = (_YAML_STR if key.tag == _YAML_VALUE else key.tag, key.value)
+        first = seen.setdefault(spelled, key)
+        if first is not key:
+            raise _DuplicateKey(node, key, first)
+
+
+_STRICT_LOADERS: dict[type, type] = {}
+
+
+def _strict(loader: type, mapping_node: type) -> type:
+    """``loader`` refusing a key given twice in one mapping (PyYAML keeps the last silently)."""
+    strict = _STRICT_LOADERS.get(loader)
+    if strict is None:
+
+        class Strict(loader):  # type: ignore[misc, valid-type]
+            def construct_document(self, node: Any) -> Any:
+                self.hp_root, self.hp_checked = node, set()
+                return super().construct_document(node)
+
+            def flatten_mapping(self, node: Any) -> None:
+                # Every mapping passes here before it is built. Merging rewrites a mapping and
+                # the ones it merges, so those are checked first, while they are as written.
+                self.hp_check(node)
+                super().flatten_mapping(node)
+
+            def hp_check(self, node: Any) -> None:
+                if id(node) in self.hp_checked:
+                    return
+                self.hp_checked.add(id(node))
+                _unique_keys(node)
+                for key, value in node.value:
+                    if key.tag == _YAML_MERGE:
+                        merged = value.value if isinstance(value.value, list) else []
+                        for sub in [value] if isinstance(value, mapping_node) else merged:
+                            if isinstance(sub, mapping_node):
+                                self.hp_check(sub)
+
+        strict = _STRICT_LOADERS[loader] = Strict
+    return strict
+
+
+def _yaml_key(node: Any) -> str:
+    return node.value if isinstance(node.value, str) else "?"  # a sequence or mapping as a key
+
+
+def _yaml_key_path(root: Any, target: Any) -> str:
+    """The dotted path of the node ``target`` under ``root`` (searched without recursion)."""
+    pending, seen = [(root, "")], {id(root)}
+    while pending:
+        node, prefix = pending.pop()
+        if node is target:
+            return prefix
+        if isinstance(node.value, list):
+            is_mapping = bool(node.value) and isinstance(node.value[0], tuple)
+            children = (
+                [(v, prefix if k.tag == _YAML_MERGE else f"{prefix}{_yaml_key(k)}.") for k, v in node.value]
+                if is_mapping
+                else [(v, f"{prefix}{i}.") for i, v in enumerate(node.value)]
+            )
+            for child, path in children:
+                if id(child) not in seen:
+                    seen.add(id(child))
+                    pending.append((child, path))
+    return ""  # pragma: no cover - the mapping being built is always reachable from the root
+
+
 def _parse_yaml(path: Path, text: str) -> Any:
     import yaml  # imported on first use: most programs never read YAML
 
@@ -124,9 +289,18 @@ def _parse_yaml(path: Path, text: str) -> Any:
             and _yaml_depth(text, yaml, loader) > MAX_DEPTH
         ):
             raise ConfigError([f"{path}: nested deeper than {MAX_DEPTH} levels"])
-        loader = loader(text)
+        loader = _strict(loader, yaml.MappingNode)(text)
         try:
             return loader.get_single_data()
+        except _DuplicateKey as dup:
+            mark = dup.key.start_mark
+            dotted = _yaml_key_path(loader.hp_root, dup.mapping) + str(dup.key.value)
+            raise ConfigError(
+                [
+                    f"{_where(path, mark.line + 1, mark.column + 1)}: duplicate key {dotted}"
+                    f" (first on line {dup.first.start_mark.line + 1})"
+                ]
+            ) from None
         finally:
             loader.dispose()
     except yaml.MarkedYAMLError as exc:
@@ -152,9 +326,9 @@ def _huge_int(value: Any) -> bool:
     return isinstance(value, int) and value.bit_length() > _MAX_INT_BITS
 
 
-def _check_size(path: Path, data: Any) -> None:
+def _check_size(path: Path, data: Any) -> int:
     """Refuse absurd nesting and documents that expand (through shared YAML aliases) to more
-    values than anyone writes, before anything walks them."""
+    values than anyone writes, before anything walks them; the number of values and sections."""
     # id -> (values, height) of a collection already measured: a shared (aliased) one counts
     # again at every use, and its height again at every depth it is used from.
     seen: dict[int, tuple[int, int]] = {}
@@ -197,7 +371,7 @@ def _check_size(path: Path, data: Any) -> None:
         seen[id(value)] = (total, height)
         return total, height
 
-    size(data, 0)
+    return size(data, 0)[0]
 
 
 def _read(path: Path) -> dict:
@@ -233,42 +407,54 @@ def _read(path: Path) -> dict:
 # --- bases and merging ----------------------------------------------------------------------
 
 
-def _merge(base: dict, override: Mapping) -> dict:
-    """A new dict: ``base`` with ``override`` merged in deeply; override wins."""
-    merged = dict(base)
+class _Section(dict):
+    """A section built while merging, owned by one merge: merged into in place. Sections read
+    from a file are plain dicts, shared wherever the file is named, and copied before a change."""
+
+
+def _merge_into(target: _Section, override: Mapping) -> None:
+    """Merge ``override`` into ``target`` deeply; override wins. ``override`` is not changed."""
     for key, value in override.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _merge(merged[key], value)
+        below = target.get(key)
+        if isinstance(value, dict) and isinstance(below, dict):
+            if not isinstance(below, _Section):
+                below = target[key] = _Section(below)
+            _merge_into(below, value)
         else:
-            merged[key] = value
-    return merged
+            target[key] = value
 
 
 class _Loaded:
     """Merged data plus the ``file:key`` source of every leaf."""
 
     def __init__(self) -> None:
-        self.data: dict = {}
+        self.data = _Section()
         self.sources: dict[str, str] = {}
 
     def add(self, data: dict, sources: dict[str, str]) -> None:
-        self.data = _merge(self.data, data)
-        for key in list(self.sources):
-            if _shadowed(key, data):
-                del self.sources[key]
+        """Merge ``data`` in; this takes over the sections of ``data`` that a merge built."""
+        self._unshadow(self.data, data, "")
+        _merge_into(self.data, data)
         self.sources.update(sources)
 
+    def _unshadow(self, old: Any, new: Mapping, prefix: str) -> None:
+        """Forget the sources of the leaves ``new`` replaces: a value at the same key, or a
+        section it puts a value in place of (an empty section over a full one replaces nothing)."""
+        for key, value in new.items():
+            path = prefix + key
+            self.sources.pop(path, None)
+            below = old.get(key) if isinstance(old, dict) else None
+            if isinstance(value, dict):
+                if value:
+                    self._unshadow(below, value, path + ".")
+            elif isinstance(below, dict) and below:
+                self._forget(below, path + ".")
 
-def _shadowed(key: str, data: dict) -> bool:
-    """Whether ``data`` replaces the leaf ``key`` (or a section above it)."""
-    node: Any = data
-    for part in key.split("."):
-        if not isinstance(node, dict) or part not in node:
-            return False
-        node = node[part]
-        if not isinstance(node, dict):
-            return True
-    return True
+    def _forget(self, old: dict, prefix: str) -> None:
+        for key, value in old.items():
+            self.sources.pop(prefix + key, None)
+            if isinstance(value, dict):
+                self._forget(value, prefix + key + ".")
 
 
 def _bases_of(path: Path, data: dict) -> list[str]:
@@ -281,29 +467,94 @@ def _bases_of(path: Path, data: dict) -> list[str]:
     return items
 
 
-def _exists(path: Path) -> bool:
+#: Windows' words for a symlink loop (ERROR_CANT_RESOLVE_FILENAME), and for a name no file can
+#: have (ERROR_NOT_READY, ERROR_INVALID_NAME), as ``Path.exists`` reads them.
+_LOOP_WINERROR = 1921
+_MISSING_WINERRORS = (21, 123)
+
+
+def _exists(path: Path, what: Optional[str] = None) -> bool:
+    """Whether ``path`` exists, as ``Path.exists`` says, except that a symlink loop is an error
+    (``what`` names the path, in a base's case), and so is a path the system refuses."""
     try:
-        return path.exists()
-    except OSError as exc:  # a name too long for the file system, say
-        raise ConfigError([f"{path}: cannot read: {exc.strerror}"]) from None
+        path.stat()
+    except ValueError:  # a NUL character in the name: no file has that name
+        return False
+    except OSError as exc:
+        winerror = getattr(exc, "winerror", None)
+        if exc.errno == errno.ELOOP or winerror == _LOOP_WINERROR:
+            if what is None:
+                raise ConfigError([f"{path}: a symlink loop (too many levels of symbolic links)"]) from None
+            raise ConfigError(
+                [f"{what} is a symlink loop (too many levels of symbolic links at {path})"]
+            ) from None
+        if exc.errno in (errno.ENOENT, errno.ENOTDIR, errno.EBADF) or winerror in _MISSING_WINERRORS:
+            return False
+        raise ConfigError([f"{path}: cannot read: {exc.strerror}"]) from None  # a name too long, say
+    return True
 
 
-def _load_tree(path: Path, stack: tuple[tuple[Path, str], ...] = ()) -> _Loaded:
+class _Files:
+    """The files of one ``hp.config`` call: each read and checked once (a base named in many
+    places is merged in each of them, from the same parsed tree), and the merging bounded."""
+
+    def __init__(self) -> None:
+        self.parsed: dict[tuple[Path, str], tuple[dict, list[str]]] = {}
+        self.merges = 0
+        self.merged_values = 0
+
+    def read(self, path: Path, resolved: Path) -> tuple[dict, list[str]]:
+        self.merges += 1
+        if self.merges > MAX_MERGES:
+            raise ConfigError(
+                [
+                    f"{path}: more than {MAX_MERGES:,} files merged, counting a base each time it is"
+                    " named (bases that name their bases many times over?)"
+                ]
+            )
+        # The format comes from the name it is given by, which a symbolic link can change.
+        key = (resolved, path.suffix.lower())
+        parsed = self.parsed.get(key)
+        if parsed is None:
+            data = _read(path)
+            parsed = self.parsed[key] = (data, _bases_of(path, data))
+        return parsed
+
+    def merge(self, path: Path, into: _Loaded, data: dict, sources: dict[str, str], own: bool) -> None:
+        """Merge a file's ``own`` values, or a tree that ``_load_tree`` built (then taken over)."""
+        if not into.data and not own:
+            into.data, into.sources = data, sources  # nothing to merge into: nothing to do
+            return
+        self.merged_values += len(sources) + 1
+        if self.merged_values > MAX_MERGED_VALUES:
+            raise ConfigError(
+                [
+                    f"{path}: more than {MAX_MERGED_VALUES:,} values merged, counting the values of a"
+                    " base each time it is merged (bases that name their bases many times over?)"
+                ]
+            )
+        into.add(data, sources)
+
+
+def _load_tree(path: Path, files: _Files, stack: tuple[tuple[Path, str], ...] = ()) -> _Loaded:
     """Load ``path`` over its bases. ``path`` is spelled as the user would: a base's path is
     the including file's folder joined with the name written in it."""
-    resolved = path.resolve()
+    try:
+        resolved = path.resolve()
+    except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop, before Python 3.13
+        raise ConfigError([f"{path}: cannot resolve: {exc}"]) from None
     if any(seen == resolved for seen, _ in stack):
         chain = " -> ".join([*(name for _, name in stack), str(path)])
         raise ConfigError([f"include cycle: {chain}"])
-    data = _read(path)
+    data, bases = files.read(path, resolved)
     loaded = _Loaded()
-    for written in _bases_of(path, data):
+    for written in bases:
         base = path.parent / written
-        if not _exists(base):
+        if not _exists(base, f"{path}: base file {written!r}"):
             raise ConfigError([f"{path}: base file {written!r} not found (looked for {base})"])
-        sub = _load_tree(base, (*stack, (resolved, str(path))))
-        loaded.add(sub.data, sub.sources)
-    loaded.add(data, {key: f"{path}:{key}" for key, _ in leaves(data)})
+        sub = _load_tree(base, files, (*stack, (resolved, str(path))))
+        files.merge(base, loaded, sub.data, sub.sources, own=False)
+    files.merge(path, loaded, data, {key: f"{path}:{key}" for key, _ in leaves(data)}, own=True)
     return loaded
 
 
@@ -311,17 +562,34 @@ def _load_tree(path: Path, stack: tuple[tuple[Path, str], ...] = ()) -> _Loaded:
 
 
 class _Resolver:
-    """Resolves ``${a.b}``, ``${env:NAME}`` and ``${env:NAME,default}`` in string leaves."""
+    """Resolves ``${a.b}``, ``${env:NAME}`` and ``${env:NAME,default}`` in string leaves.
+
+    What references build is bounded as it is built: the text (``MAX_TEXT`` characters in all)
+    and the values and sections a reference to a section or list copies (``MAX_VALUES``), so a
+    bomb is refused, naming the key, before it takes the memory it asks for.
+    """
 
     def __init__(self, data: dict, sources: dict[str, str]) -> None:
         self.data = data
         self.sources = sources
         self.done: dict[str, Any] = {}
         self.active: list[str] = []
+        self.text_left = MAX_TEXT
+        self.values_left = MAX_VALUES
+        self.copying: list[str] = []  # the keys whose references are copying what they name
+        # id -> (the value, so the id stays its own, and len(repr(value))) for values spelled in text
+        self.lengths: dict[int, tuple[Any, int]] = {}
 
     def where(self, key: str) -> str:
-        source = self.sources.get(key)
-        return f"{source.rsplit(':', 1)[0]}: " if source else ""
+        """``file: `` of the value at ``key`` (of the section or list it is in, for one without
+        a source of its own), or nothing."""
+        while True:
+            source = self.sources.get(key)
+            if source:
+                return f"{source.rsplit(':', 1)[0]}: "
+            if "." not in key:
+                return ""
+            key = key.rpartition(".")[0]
 
     def lookup(self, path: str, referrer: str) -> Any:
         node: Any = self.data
@@ -337,11 +605,25 @@ class _Resolver:
                 raise ConfigError(
                     [f"{self.where(referrer)}{referrer}: reference ${{{path}}} is not set ({chain})"]
                 )
-        return self.value(path, node)
+        self.copying.append(referrer)
+        try:
+            return self.value(path, node)
+        finally:
+            self.copying.pop()
 
     def value(self, key: str, value: Any) -> Any:
         if isinstance(value, str):
             return self.string(key, value)
+        if isinstance(value, (dict, list)) and self.copying:
+            self.values_left -= len(value) + 1
+            if self.values_left < 0:
+                referrer = self.copying[-1]
+                raise ConfigError(
+                    [
+                        f"{self.where(referrer)}{referrer}: references copy more than {MAX_VALUES:,}"
+                        " values and sections in all (a reference bomb?)"
+                    ]
+                )
         if isinstance(value, dict):
             return {k: self.value(f"{key}.{k}", v) for k, v in value.items()}
         if isinstance(value, list):
@@ -368,9 +650,53 @@ class _Resolver:
         protected = text.replace(_ESCAPED, "\0")
         whole = _REFERENCE.fullmatch(protected)
         if whole:
-            return self.reference(key, whole.group(1))
-        resolved = _REFERENCE.sub(lambda m: _text(self.reference(key, m.group(1))), protected)
-        return resolved.replace("\0", "${")
+            return self.reference(key, whole.group(1))  # the value itself: nothing new is built
+        # The pieces are counted before they are joined, so the text a bomb asks for is never built.
+        pieces: list[str] = []
+        start = 0
+        for match in _REFERENCE.finditer(protected):
+            pieces.append(self.charge(key, protected[start : match.start()].replace("\0", "${")))
+            pieces.append(self.charge(key, self.spell(key, self.reference(key, match.group(1)))))
+            start = match.end()
+        pieces.append(self.charge(key, protected[start:].replace("\0", "${")))
+        return "".join(pieces)
+
+    def charge(self, key: str, text: str) -> str:
+        self.text_left -= len(text)
+        if self.text_left < 0:
+            raise self.too_much_text(key)
+        return text
+
+    def too_much_text(self, key: str) -> ConfigError:
+        return ConfigError(
+            [
+                f"{self.where(key)}{key}: references build more than {MAX_TEXT:,} characters of text"
+                " in all (a reference bomb?)"
+            ]
+        )
+
+    def spell(self, key: str, value: Any) -> str:
+        """A referenced value inside a longer string, spelled as the engine spells it."""
+        if isinstance(value, (dict, list)):  # spelled as Python does; measured before it is built
+            if self.length(value) > self.text_left:
+                raise self.too_much_text(key)
+            return str(value)
+        return _text(value)
+
+    def length(self, value: Any) -> int:
+        """``len(repr(value))`` without building it, each shared section or list measured once."""
+        known = self.lengths.get(id(value))
+        if known is not None:
+            return known[1]
+        if isinstance(value, dict):
+            items = [len(repr(k)) + 2 + self.length(v) for k, v in value.items()]
+        elif isinstance(value, list):
+            items = [self.length(v) for v in value]
+        else:
+            return len(repr(value))
+        total = 2 + sum(items) + 2 * max(len(items) - 1, 0)
+        self.lengths[id(value)] = (value, total)
+        return total
 
     def reference(self, key: str, inner: str) -> Any:
         inner = inner.strip()
@@ -390,7 +716,7 @@ class _Resolver:
 
 
 def _text(value: Any) -> str:
-    """A referenced value inside a longer string, spelled as the engine spells it."""
+    """A referenced scalar inside a longer string, spelled as the engine spells it."""
     from ._backend import backend
 
     if isinstance(value, (bool, int, float)):
@@ -433,12 +759,13 @@ def load(paths: Union[PathLike, Sequence[PathLike]], schema: Any = None) -> Any:
     if not items:
         raise ConfigError(["hp.config() needs at least one file"])
     merged = _Loaded()
+    files = _Files()
     for item in items:
         path = Path(item)
         if not _exists(path):
             raise ConfigError([f"{path}: no such file"])
-        tree = _load_tree(path)
-        merged.add(tree.data, tree.sources)
+        tree = _load_tree(path, files)
+        files.merge(path, merged, tree.data, tree.sources, own=False)
     resolved = _resolve(merged)
     # ${...} references can repeat a section many times over, as YAML aliases do: same bounds.
     _check_size(path, resolved)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import atexit
+import threading
 from typing import Any, Optional
 
 from . import _rules
 from ._errors import ConversionError, HyperparameterError, InvalidKeyError, ScopeOrderError
 from ._native_ffi import ffi, lib
 
-ABI_VERSION = 1
+ABI_VERSION = 2
 if lib.hp_abi_version() != ABI_VERSION:
     raise ImportError(
         f"libhyperparameter ABI version {lib.hp_abi_version()} does not match this package "
@@ -36,12 +37,32 @@ def _hp_release_host(pointer: Any) -> None:
 
 
 _sync_callback: list = []
+_threads = threading.local()
+
+
+class _ForgetContext:
+    """Kept per thread while the engine follows the thread's context counter; when Python
+    clears the thread's state (the thread ends), the engine stops reading that memory."""
+
+    __slots__ = ()
+
+    def __del__(self) -> None:
+        lib.hp_host_context_watch(ffi.NULL)
 
 
 @ffi.def_extern()
-def _hp_sync_host() -> None:
-    for callback in _sync_callback:
-        callback()
+def _hp_sync_host() -> int:
+    try:
+        if getattr(_threads, "forget", None) is None:
+            _threads.forget = _ForgetContext()
+        for callback in _sync_callback:
+            callback()
+    except BaseException as exc:  # noqa: BLE001 - every failure must reach the native reader
+        reason = f"Python could not sync this thread's scopes for a native read: {type(exc).__name__}: {exc}"
+        raw = reason.encode("utf-8", "replace")
+        lib.hp_host_sync_fail(raw, len(raw))
+        return lib.HP_HOST_ERROR
+    return lib.HP_OK
 
 
 _write_callback: list = []
@@ -54,14 +75,29 @@ def _hp_host_write(tag: int, key: Any, key_len: int) -> None:
         callback(int(tag), text)
 
 
+_stack_callback: list = []
+
+
+@ffi.def_extern()
+def _hp_host_stack(entered: Any, exited_tag: int) -> None:
+    handle = None if entered == ffi.NULL else ffi.gc(entered, lib.hp_scope_free)
+    for callback in _stack_callback:
+        callback(handle, int(exited_tag))
+
+
 def _shutdown() -> None:
-    # At interpreter exit native code must no longer call into Python.
+    # At interpreter exit native code must no longer call into Python, nor read the context
+    # counters of Python threads (their memory is freed during shutdown).
     lib.hp_host_sync_register(ffi.NULL)
     lib.hp_host_write_register(ffi.NULL)
+    lib.hp_host_stack_register(ffi.NULL)
     lib.hp_disable_host_release()
 
 
 atexit.register(_shutdown)
+
+
+_RELEASE = ffi.addressof(lib, "hp_py_release")
 
 
 def _last_error() -> str:
@@ -165,7 +201,10 @@ class NativeBackend:
                 len(raw),
             )
         else:
-            # Beyond what the engine stores (huge ints, subclasses, objects): same rules in Python.
+            base = _rules.plain(value)
+            if base is not value:  # a subclass or number-like converts as its plain value
+                return self.convert(key, base, wanted)
+            # Beyond what the engine stores (huge ints, objects): same rules in Python.
             return _rules.convert(key, value, wanted)
         out = ffi.new("hp_value *")
         if lib.hp_convert(source, _KINDS[wanted], out):
@@ -221,16 +260,26 @@ class NativeBackend:
 
     @staticmethod
     def _set_other(node: Any, raw_key: bytes, value: Any) -> int:
-        if type(value) is str:
+        # Native readers see the plain value a subclass or number-like stands for (an IntEnum
+        # its int, numpy.float64 its float); Python keeps the object itself in its own scopes.
+        base = _rules.plain(value)
+        kind = type(base)
+        if kind is bool:
+            return lib.hp_set_bool(node, raw_key, len(raw_key), base)
+        if kind is int and _I64_MIN <= base <= _I64_MAX:
+            return lib.hp_set_i64(node, raw_key, len(raw_key), base)
+        if kind is float:
+            return lib.hp_set_f64(node, raw_key, len(raw_key), base)
+        if kind is str:
             try:
-                text = value.encode("utf-8")
+                text = base.encode("utf-8")
                 return lib.hp_set_str(node, raw_key, len(raw_key), text, len(text))
             except UnicodeEncodeError:
                 pass  # lone surrogates: keep the str as a host object
         handle = ffi.new_handle(value)
         address = int(ffi.cast("uintptr_t", handle))
         _host_objects[address] = handle
-        status = lib.hp_set_host(node, raw_key, len(raw_key), handle, lib._hp_release_host)
+        status = lib.hp_set_host(node, raw_key, len(raw_key), handle, _RELEASE)
         if status:
             _host_objects.pop(address, None)
         return status
@@ -255,14 +304,25 @@ class NativeBackend:
 
     def register_sync(self, callback: Any) -> None:
         _sync_callback[:] = [callback]
-        lib.hp_host_sync_register(lib._hp_sync_host)
+        lib.hp_host_sync_register(ffi.addressof(lib, "hp_py_sync"))
+
+    def register_stack(self, callback: Any) -> None:
+        """``callback(handle, exited_tag)`` after native code entered (a handle) or exited
+        (None and the exited scope's watch tag) a scope on a Python thread."""
+        _stack_callback[:] = [callback]
+        lib.hp_host_stack_register(ffi.addressof(lib, "hp_py_stack"))
 
     def watch(self, node: Any, tag: int) -> None:
         lib.hp_scope_watch(node, tag)
 
     def register_write(self, callback: Any) -> None:
         _write_callback[:] = [callback]
-        lib.hp_host_write_register(lib._hp_host_write)
+        lib.hp_host_write_register(ffi.addressof(lib, "hp_py_write"))
+
+    @staticmethod
+    def own_items(node: Any) -> list:
+        """``(key, value)`` of the entries ``node`` itself holds."""
+        return _entries(node, lib.hp_keys_own)
 
     @staticmethod
     def read(node: Any, key: str) -> tuple:
@@ -310,9 +370,9 @@ class NativeBackend:
         return _from_value(out)
 
 
-def _entries(node: Any) -> list:
+def _entries(node: Any, listing_of: Any = lib.hp_keys) -> list:
     listing = ffi.new("hp_string *")
-    status = lib.hp_keys(node, listing)
+    status = listing_of(node, listing)
     if status:
         _raise(status)
     text = ffi.unpack(listing.ptr, listing.len).decode("utf-8") if listing.len else ""

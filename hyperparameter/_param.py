@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import inspect
 import types
+import weakref
 from typing import Any, Callable, Optional, Sequence, TypeVar, Union, overload
 
 from ._errors import ConversionError
@@ -24,13 +25,29 @@ _NOT_GIVEN: Any = type("NotGiven", (), {"__repr__": lambda self: "<not given>"})
 
 
 class ParamInfo:
-    """One injectable parameter: its key, name, default and annotation (what ``-lps`` lists)."""
+    """One injectable parameter: its key, name, default and annotation (what ``-lps`` lists).
 
-    __slots__ = ("key", "name", "default", "annotation", "function")
+    The function is held weakly: a function made per request (a closure) must not live on in
+    the registry. When it is collected, its parameters leave the registry and the listings.
+    """
+
+    __slots__ = ("key", "name", "default", "annotation", "_function", "__weakref__")
 
     def __init__(self, key: str, name: str, default: Any, annotation: Any, function: Any) -> None:
-        self.key, self.name, self.default = key, name, default
-        self.annotation, self.function = annotation, function
+        self.key, self.name, self.default, self.annotation = key, name, default, annotation
+        try:
+            self._function: Any = weakref.ref(function, self._collected)
+        except TypeError:  # a callable that takes no weak references stays
+            self._function = lambda: function
+
+    @property
+    def function(self) -> Any:
+        """The decorated function (None once it was collected)."""
+        return self._function()
+
+    def _collected(self, _ref: Any) -> None:
+        if registry.get(self.key) is self:
+            del registry[self.key]
 
     def __repr__(self) -> str:
         return f"ParamInfo({self.key!r}, default={self.default!r})"
@@ -61,7 +78,7 @@ class _Injector:
     the values of an exited scope alive.
     """
 
-    __slots__ = ("keys", "defaults", "cache", "function", "places", "first")
+    __slots__ = ("keys", "defaults", "cache", "function", "places", "first", "__weakref__")
     EMPTY: tuple = (object(), -1, (), None)  # a node that is never current
 
     def __init__(self, keys: list[str], defaults: list[Any], function: Callable, names: list[str]) -> None:
@@ -73,13 +90,26 @@ class _Injector:
         self.first = self.first_call
 
     def resolve(self) -> tuple:
-        """The values for the current scope, caching them when every one converted."""
+        """The values for the current scope, caching them when every one converted.
+
+        All are read from one view: each scope's dict is taken once, so a baseline another
+        thread publishes meanwhile (a new dict, swapped in whole) is either all in or all out.
+        """
         node = _current_get() or _thread_root()
         version = versions.value
+        view = []
+        walk = node
+        while walk is not None:
+            view.append(walk.own)
+            walk = walk.parent
         resolved = []
         failed = False
         for key, default in zip(self.keys, self.defaults):
-            value = node.lookup(key)
+            value = _MISSING
+            for own in view:
+                value = own.get(key, _MISSING)
+                if value is not _MISSING:
+                    break
             if value is _MISSING:
                 resolved.append(default)
                 continue
@@ -95,7 +125,9 @@ class _Injector:
             # scope never pays for one.
             self.cache = (node, version, values, self.first)
             if node.injectors is None:
-                node.injectors = set()
+                # Weak: a thread root lives for good, and must not keep the functions of
+                # every request that ran on the thread alive with it.
+                node.injectors = weakref.WeakSet()
             node.injectors.add(self)
         return values
 

@@ -7,7 +7,9 @@ and the property tests that run both backends side by side keep this copy honest
 from __future__ import annotations
 
 import math
+import operator
 import re
+import sys
 from typing import Any
 
 from ._errors import ConversionError, InvalidKeyError
@@ -137,6 +139,68 @@ def hash_key(key: str) -> int:
 # --- conversion -------------------------------------------------------------------------------
 
 
+#: A text value longer than this many characters is cut short in messages (a 10 MB value is
+#: not quoted whole); the engine's messages cut at the same place (rust/src/error.rs).
+SHOWN_LIMIT = 256
+#: How many characters of a long value a message keeps.
+SHOWN_KEEP = 200
+
+
+def plain(value: Any) -> Any:
+    """The plain None, bool, int, float or str that ``value`` stands for in every language,
+    or ``value`` itself when it stands for none of them.
+
+    A subclass stands for its base value (``IntEnum``/``IntFlag`` members their int, a
+    ``StrEnum`` member its text, ``numpy.float64`` its float), a number with ``__index__``
+    (numpy integers) for that int, ``numpy.bool_`` for a bool, and another numpy float
+    (``float32``) for its float when that is exact. Native readers see this value; Python
+    keeps the object itself.
+    """
+    kind = type(value)
+    if kind in _PLAIN_TYPES:
+        return value
+    # The base type's own method reads the stored value, whatever the subclass overrides.
+    if isinstance(value, int):  # bool cannot be subclassed, so never a bool here
+        return int.__index__(value)
+    if isinstance(value, float):
+        return float.__float__(value)
+    if isinstance(value, str):
+        return str.__str__(value)
+    numpy = sys.modules.get("numpy")  # a numpy value means numpy is imported already
+    if numpy is not None and isinstance(value, numpy.generic):
+        if isinstance(value, numpy.bool_):
+            return bool(value)
+        if isinstance(value, numpy.floating):
+            number = float(value)
+            return number if number == value or math.isnan(number) else value  # longdouble
+    if hasattr(kind, "__index__"):
+        try:
+            return int.__index__(operator.index(value))
+        except Exception:  # noqa: BLE001 - not an integer after all (a float array, say): kept as it is
+            return value
+    return value
+
+
+_PLAIN_TYPES = frozenset({type(None), bool, int, float, str})
+
+
+def _int_text(value: int) -> str | None:
+    """Decimal digits of an int, or None beyond Python's limit on int-to-text conversion."""
+    try:
+        return str(value)
+    except ValueError:
+        return None
+
+
+def _cut(text: str, quote: bool) -> str:
+    """``text`` for a message, quoted if asked; one of over ``SHOWN_LIMIT`` characters keeps
+    its first ``SHOWN_KEEP`` and says how long it was."""
+    if len(text) <= SHOWN_LIMIT:
+        return repr(text) if quote else text
+    kept = text[:SHOWN_KEEP]
+    return f"{kept!r}... ({len(text)} characters)" if quote else f"{kept}... ({len(text)} characters)"
+
+
 def _show(value: Any) -> str:
     """Render a value the way the engine's messages do."""
     if value is None:
@@ -144,27 +208,34 @@ def _show(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
-        return format_float(value)
-    if isinstance(value, (int, str)):
-        return repr(value)
+        return _engine_spelling(value)
+    if isinstance(value, int):
+        text = _int_text(value)
+        return f"<int of {value.bit_length()} bits>" if text is None else _cut(text, quote=False)
+    if isinstance(value, str):
+        return _cut(value, quote=True)
     return f"<{type(value).__name__} object>"
 
 
-def mismatch(key: str, value: Any, wanted: type) -> ConversionError:
-    return ConversionError(f"parameter {key!r}: cannot convert {_show(value)} to {wanted.__name__}")
-
-
-def format_float(x: float) -> str:
-    """Shortest round-trip text, spelled as the engine spells it (``1e16``, ``1e-5``)."""
+def _engine_spelling(x: float) -> str:
+    """A float as the engine's messages spell it (``1e16``, ``1e-5``, ``nan``)."""
     if math.isnan(x):
         return "nan"
-    if math.isinf(x):
-        return "inf" if x > 0 else "-inf"
-    text = repr(x)
+    text = format_float(x)
     if "e" in text:
         mantissa, exponent = text.split("e")
         text = f"{mantissa}e{int(exponent)}"
     return text
+
+
+def mismatch(key: str, value: Any, wanted: type, why: str = "") -> ConversionError:
+    return ConversionError(f"parameter {key!r}: cannot convert {_show(value)} to {wanted.__name__}{why}")
+
+
+def format_float(x: float) -> str:
+    """A float as ``repr`` spells it (``0.1``, ``1e+16``, ``1e-05``, ``inf``, ``nan``): the
+    rule of every language's float-to-text conversion (the engine's ``format_float``)."""
+    return float.__repr__(x)
 
 
 def _float_to_int(x: float) -> int | None:
@@ -174,11 +245,13 @@ def _float_to_int(x: float) -> int | None:
 
 
 def _decimal_int(text: str) -> int | None:
-    """An integer text (``_INT``) in the i64 range, else None. More than 19 significant digits
-    is out of range and never reaches int(), which refuses texts of over 4300 digits."""
-    if len(text.lstrip("+-").lstrip("0")) > 19:
+    """An integer text (``_INT``) in the i64 range, else None. Only the significant digits
+    (at most 19) reach int(), which refuses texts of over 4300 digits: a text of any length
+    converts exactly, as in the engine ("000…0042" is 42)."""
+    significant = text.lstrip("+-").lstrip("0")
+    if len(significant) > 19:
         return None
-    value = int(text)
+    value = int(significant or "0") * (-1 if text.startswith("-") else 1)
     return value if _I64_MIN <= value <= _I64_MAX else None
 
 
@@ -200,8 +273,9 @@ def _exact_int(text: str) -> int | None:
     if not significant:
         return 0
     kept = significant.rstrip("0")
-    magnitude = exponent.lstrip("+-").lstrip("0")
-    exp = int(exponent or "0") if len(magnitude) < 19 else (-(10**18) if exponent.startswith("-") else 10**18)
+    magnitude = exponent.lstrip("+-").lstrip("0")  # int() only sees the significant digits
+    exp = int(magnitude or "0") if len(magnitude) < 19 else 10**18
+    exp = -exp if exponent.startswith("-") else exp
     shift = exp - len(fraction) + len(significant) - len(kept)
     if shift < 0 or len(kept) + shift > 19:
         return None
@@ -240,7 +314,10 @@ def _to_int(value: Any) -> int | None:
 
 def _to_float(value: Any) -> float | None:
     if isinstance(value, (bool, int, float)):
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:  # an int beyond the float range: never silently infinity
+            return None
     if isinstance(value, str):
         return _parse_float(value)
     return None
@@ -250,7 +327,7 @@ def _to_str(value: Any) -> str | None:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
-        return str(value)
+        return _int_text(value)
     if isinstance(value, float):
         return format_float(value)
     if isinstance(value, str):
@@ -262,10 +339,18 @@ _CONVERTERS = {bool: _to_bool, int: _to_int, float: _to_float, str: _to_str}
 
 
 def convert(key: str, value: Any, wanted: type) -> Any:
-    """Convert ``value`` to ``wanted`` (bool, int, float or str) by the engine's rule set."""
+    """Convert ``value`` to ``wanted`` (bool, int, float or str) by the engine's rule set.
+
+    A subclass or number-like converts as the plain value it stands for (``plain``), and the
+    result is always of the exact type ``wanted``.
+    """
+    value = plain(value)
     result = _CONVERTERS[wanted](value)
     if result is None:
-        raise mismatch(key, value, wanted)
+        why = ""
+        if wanted is str and type(value) is int:
+            why = f" (over {sys.get_int_max_str_digits()} digits, Python's limit for int to str)"
+        raise mismatch(key, value, wanted, why)
     return result
 
 

@@ -8,6 +8,10 @@ parameter ``namespace.name``) and reads such as ``hp.scope.train.lr | 0.001``,
 from __future__ import annotations
 
 import ast
+import io
+import os
+import stat
+import tokenize
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Iterator, Optional
@@ -109,7 +113,13 @@ def _makes_scope(node: ast.expr) -> bool:
     return _is_reader(func)
 
 
-class _Visitor(ast.NodeVisitor):
+#: Markers on the walk's stack: the end of a function's body, of a class's body.
+_END_FUNCTION, _END_CLASS = object(), object()
+
+
+class _Scanner:
+    """Walks one module's tree with its own stack, not Python's: deep nesting cannot overflow it."""
+
     def __init__(self, file: str, source: str) -> None:
         self.file, self.source = file, source
         self.found: list[Found] = []
@@ -130,78 +140,217 @@ class _Visitor(ast.NodeVisitor):
                     Found(f"{namespace}.{arg.arg}", "param", self.text(default), self.file, arg.lineno, where)
                 )
 
-    def visit_function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
-        for decorator in node.decorator_list:
-            namespace = _decorator_namespace(decorator, node.name)
-            if namespace is not None:
-                self.declare(node, namespace, node.name)
-        self.owner.append(node.name)
-        self.aliases.append(set())
-        self.generic_visit(node)
-        self.aliases.pop()
-        self.owner.pop()
-
-    visit_FunctionDef = visit_function
-    visit_AsyncFunctionDef = visit_function
-
-    def visit_ClassDef(self, node: ast.ClassDef) -> None:
-        for decorator in node.decorator_list:
-            namespace = _decorator_namespace(decorator, node.name)
-            if namespace is None:
-                continue
-            for item in node.body:
-                if isinstance(item, ast.FunctionDef) and item.name == "__init__":
-                    self.declare(item, namespace, node.name)
-        self.owner.append(node.name)
-        self.generic_visit(node)
-        self.owner.pop()
-
-    def visit_With(self, node: ast.With | ast.AsyncWith) -> None:
-        for item in node.items:
-            if isinstance(item.optional_vars, ast.Name) and _makes_scope(item.context_expr):
-                self.aliases[-1].add(item.optional_vars.id)
-        self.generic_visit(node)
-
-    visit_AsyncWith = visit_With
-
     def read(self, target: ast.expr, default: Optional[ast.expr], line: int) -> None:
         key = _key_path(target, frozenset().union(*self.aliases))
         if key and key not in _METHODS:
             self.found.append(Found(key, "read", self.text(default), self.file, line, self.owner[-1]))
 
-    def visit_BinOp(self, node: ast.BinOp) -> None:
-        if isinstance(node.op, ast.BitOr):
-            self.read(node.left, node.right, node.lineno)
-        self.generic_visit(node)
+    def run(self, tree: ast.AST) -> list[Found]:
+        """Every node in source order; a function or class is the owner of what is inside it."""
+        stack: list = [tree]
+        while stack:
+            node = stack.pop()
+            if node is _END_FUNCTION:
+                self.aliases.pop()
+                self.owner.pop()
+                continue
+            if node is _END_CLASS:
+                self.owner.pop()
+                continue
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                for decorator in node.decorator_list:
+                    namespace = _decorator_namespace(decorator, node.name)
+                    if namespace is not None:
+                        self.declare(node, namespace, node.name)
+                self.owner.append(node.name)
+                self.aliases.append(set())
+                stack.append(_END_FUNCTION)
+            elif isinstance(node, ast.ClassDef):
+                for decorator in node.decorator_list:
+                    namespace = _decorator_namespace(decorator, node.name)
+                    if namespace is None:
+                        continue
+                    for item in node.body:
+                        if isinstance(item, ast.FunctionDef) and item.name == "__init__":
+                            self.declare(item, namespace, node.name)
+                self.owner.append(node.name)
+                stack.append(_END_CLASS)
+            elif isinstance(node, (ast.With, ast.AsyncWith)):
+                for item in node.items:
+                    if isinstance(item.optional_vars, ast.Name) and _makes_scope(item.context_expr):
+                        self.aliases[-1].add(item.optional_vars.id)
+            elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+                self.read(node.left, node.right, node.lineno)
+            elif isinstance(node, ast.Call) and len(node.args) <= 1 and not node.keywords:
+                self.read(node.func, node.args[0] if node.args else None, node.lineno)
+            stack.extend(reversed(list(ast.iter_child_nodes(node))))
+        return self.found
 
-    def visit_Call(self, node: ast.Call) -> None:
-        if len(node.args) <= 1 and not node.keywords:
-            self.read(node.func, node.args[0] if node.args else None, node.lineno)
-        self.generic_visit(node)
+
+#: Folders (and files) a folder scan passes over, besides those whose name starts with ".".
+_PASSED_OVER = {"__pycache__", "build", "dist"}
 
 
-def python_files(path: Path) -> Iterator[Path]:
-    if path.is_file():
+def python_files(path: Path, problems: list[str]) -> Iterator[Path]:
+    """``path`` itself if it is not a folder, else the ``.py`` files below it, in name order.
+
+    Symbolic links to folders are not followed (even one named ``*.py``), so a link loop cannot
+    trap the walk; links to files are yielded like files. A folder that cannot be listed is
+    added to ``problems``.
+    """
+    if not path.is_dir():
         yield path
         return
-    for file in sorted(path.rglob("*.py")):
-        if not any(part.startswith(".") or part in ("__pycache__", "build", "dist") for part in file.parts):
-            yield file
+    folders = [path]
+    while folders:
+        folder = folders.pop()
+        try:
+            with os.scandir(folder) as entries:
+                listed = sorted(entries, key=lambda entry: entry.name)
+        except OSError as exc:
+            problems.append(f"{folder}: cannot read the folder: {exc.strerror or exc}")
+            continue
+        below = []
+        for entry in listed:
+            if entry.name.startswith(".") or entry.name in _PASSED_OVER:
+                continue
+            try:
+                is_folder = entry.is_dir(follow_symlinks=False)
+            except OSError:
+                is_folder = False
+            if is_folder:
+                below.append(folder / entry.name)
+            elif entry.name.endswith(".py") and not _links_to_folder(entry):
+                yield folder / entry.name
+        folders.extend(reversed(below))
+
+
+def _links_to_folder(entry: os.DirEntry) -> bool:
+    try:
+        return entry.is_symlink() and entry.is_dir()
+    except OSError:  # a link loop: reported when it is read
+        return False
+
+
+def _kind(mode: int) -> Optional[str]:
+    """What a file that is not a regular file is, or None for a regular file."""
+    if stat.S_ISREG(mode):
+        return None
+    kinds = {
+        stat.S_ISDIR: "a folder",
+        stat.S_ISFIFO: "a FIFO",
+        stat.S_ISSOCK: "a socket",
+        stat.S_ISCHR: "a character device",
+        stat.S_ISBLK: "a block device",
+    }
+    return next((name for test, name in kinds.items() if test(mode)), "not a regular file")
+
+
+class _Skipped(Exception):
+    """A path that is not a regular file: it is not opened (a FIFO would block the read)."""
+
+
+#: O_NONBLOCK: opening a FIFO (put in place after the check) returns at once instead of waiting.
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+
+
+def _read(file: Path) -> bytes:
+    """The bytes of a regular file; ``_Skipped`` for anything else, ``OSError`` if it cannot be read.
+
+    The file is checked before it is opened, and again once open (without blocking, in case it
+    was replaced in between): a FIFO or a device is never read.
+    """
+    kind = _kind(os.stat(file).st_mode)
+    if kind is not None:
+        raise _Skipped(kind)
+    fd = os.open(file, _OPEN_FLAGS)
+    try:
+        kind = _kind(os.fstat(fd).st_mode)
+        if kind is not None:
+            raise _Skipped(kind)
+        with open(fd, "rb", closefd=False) as stream:
+            return stream.read()
+    finally:
+        os.close(fd)
+
+
+def _decode(data: bytes) -> str:
+    """Source text as Python reads it: in the encoding its coding line names, else UTF-8.
+
+    Bytes that do not decode raise ``ValueError`` naming the byte and its line.
+    """
+    try:
+        try:
+            encoding = tokenize.detect_encoding(io.BytesIO(data).readline)[0]
+        except SyntaxError:
+            data.decode("utf-8")  # not UTF-8 in the first two lines: name the byte (below)
+            raise
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ValueError(f"not valid {exc.encoding}: byte {data[exc.start]:#04x} on line {line}") from None
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _scan_file(file: Path) -> list[Found]:
+    """The parameters of one file; raises what makes it unreadable (see ``scan``)."""
+    source = _decode(_read(file))
+    tree = ast.parse(source, filename=str(file))
+    return _Scanner(str(file), source).run(tree)
 
 
 def scan(path: Path) -> tuple[list[Found], list[str]]:
-    """Every parameter declared or read under ``path``, and the files that could not be parsed."""
+    """Every parameter declared or read under ``path``, and one line for each file passed over.
+
+    A file that cannot be read or parsed (a syntax error, undecodable bytes, code nested too
+    deeply for the parser) or that is not a regular file (a FIFO, a socket, a device) is
+    reported and the scan goes on with the others.
+    """
     found: list[Found] = []
-    errors: list[str] = []
-    for file in python_files(path):
+    problems: list[str] = []
+    for file in python_files(path, problems):
         try:
-            source = file.read_text(encoding="utf-8")
-            tree = ast.parse(source, filename=str(file))
-        except (SyntaxError, UnicodeDecodeError, ValueError) as exc:
-            errors.append(f"{file}: cannot parse: {exc}")
-            continue
-        visitor = _Visitor(str(file), source)
-        visitor.visit(tree)
-        found.extend(visitor.found)
+            found.extend(_scan_file(file))
+        except _Skipped as exc:
+            problems.append(f"{file}: skipped: not a regular file ({exc})")
+        except OSError as exc:
+            problems.append(f"{file}: cannot read: {exc.strerror or exc}")
+        except RecursionError:
+            problems.append(f"{file}: cannot parse: nested too deeply (RecursionError)")
+        except MemoryError:
+            problems.append(f"{file}: cannot parse: too complex or too large (MemoryError)")
+        except SyntaxError as exc:
+            line = f" on line {exc.lineno}" if exc.lineno else ""
+            problems.append(f"{file}: cannot parse: {exc.msg}{line}")
+        except ValueError as exc:  # undecodable bytes, null bytes
+            problems.append(f"{file}: cannot parse: {exc}")
     found.sort(key=lambda f: (f.key, f.file, f.line))
-    return found, errors
+    return found, problems
+
+
+def printable(text: str) -> str:
+    """``text`` with every character that is not printable written as an escape.
+
+    Control characters (C0, DEL, C1), line and paragraph separators, format characters such as
+    the bidirectional overrides, lone surrogates and unassigned code points become ``\\n``,
+    ``\\x1b``, ``\\u202e``: text read from a scanned file cannot move the cursor, recolour the
+    terminal, reorder what is shown or break a line of a table.
+
+    >>> printable("a\\x1b[31mb\\nc\\u202e")
+    'a\\\\x1b[31mb\\\\nc\\\\u202e'
+    """
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else _escape(c) for c in text)
+
+
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape(char: str) -> str:
+    code = ord(char)
+    if char in _NAMED:
+        return _NAMED[char]
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"

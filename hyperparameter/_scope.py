@@ -11,24 +11,49 @@ that thread looks at it. Once a node is mirrored, writes to it go through at onc
 from __future__ import annotations
 
 import itertools
+import os
 import sys
 import threading
 import weakref
 from collections.abc import Iterator, Mapping
 from contextvars import ContextVar
+from types import MappingProxyType
 from typing import Any, Optional
 
 from ._backend import backend
 from ._errors import MissingParameterError, ScopeOrderError
 
 _MISSING: Any = object()
+#: The ``own`` of a retired scope: one left by a generator on another thread or after other
+#: scopes (see ``_retire``). It holds nothing and takes nothing; reads pass through it.
+_GONE: Any = MappingProxyType({})
 _CONVERTIBLE = (bool, int, float, str)
 _SCALARS = frozenset({bool, int, float, str, type(None)})
 _NATIVE = backend.name == "native"
 _VALID_KEYS: set = set()
 _CACHE_LIMIT = 100_000
-#: Every key path some code has read through ``hp.scope`` in this process (for typo checks).
-referenced_keys: set = set()
+
+
+class _KeysRead(set):
+    """Every key path some code has read through ``hp.scope`` in this process, for the
+    "nothing read -D key" warnings. Bounded: past ``LIMIT`` distinct keys it stops recording
+    and, so that no warning is ever false, claims every key was read (``full`` says so).
+    """
+
+    LIMIT = 50_000
+    full = False
+
+    def add(self, key: str) -> None:
+        if len(self) < self.LIMIT:
+            set.add(self, key)
+        else:
+            self.full = True
+
+    def __contains__(self, key: object) -> bool:
+        return self.full or set.__contains__(self, key)
+
+
+referenced_keys: _KeysRead = _KeysRead()
 
 
 class _Versions:
@@ -104,6 +129,8 @@ class _Node:
             self.sources.pop(key, None)
 
     def set(self, key: str, value: Any, source: Optional[str] = None) -> None:
+        if self.own is _GONE:
+            return _live(self).set(key, value, source)
         self.own[key] = value
         self.label(key, source)
         if self.native is not None:
@@ -113,6 +140,8 @@ class _Node:
         versions.bump()
 
     def clear(self) -> None:
+        if self.own is _GONE:
+            return _live(self).clear()
         self.own.clear()
         self.sources = None
         if self.native is not None:
@@ -194,8 +223,20 @@ class _Baseline(_Node):
             else:  # native code on another thread published too, in between: take the latest
                 self.generation, self.own = backend.load_baseline()
 
+    def _before_fork(self) -> None:
+        self.lock.acquire()  # no publication or reload is half done when the process forks
+
+    def _after_fork_in_child(self) -> None:
+        self.lock = threading.RLock()  # the child's only thread: nobody else can hold it
+
 
 _baseline = _Baseline()
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(
+        before=_baseline._before_fork,
+        after_in_parent=lambda: _baseline.lock.release(),
+        after_in_child=_baseline._after_fork_in_child,
+    )
 _current: ContextVar[Optional[_Node]] = ContextVar("hyperparameter.scope", default=None)
 _current_get = _current.get
 _threads = threading.local()
@@ -218,7 +259,18 @@ def _thread_root() -> _Node:
 
 def current_node() -> _Node:
     """The innermost scope node of this thread or asyncio task."""
-    return _current_get() or _thread_root()
+    node = _current_get() or _thread_root()
+    if node.own is _GONE:
+        node = _live(node)
+        _current.set(node)  # this context forgets the retired scope for good
+    return node
+
+
+def _live(node: _Node) -> _Node:
+    """The nearest scope at or above ``node`` that is not retired."""
+    while node.own is _GONE:
+        node = node.parent if node.parent is not None else (node.below or _thread_root())
+    return node
 
 
 #: Set once native code has first looked at a Python scope. Until then nothing needs marking:
@@ -288,37 +340,74 @@ def _native_wrote(tag: int, key: Optional[str]) -> None:
 
 
 def _sync_native() -> None:
-    """Called by the engine (on this thread) before native code reads a stale current scope."""
+    """Called by the engine on this thread, in its current context, before native code reads
+    a scope Python changed, or after the thread switched contexts (``Context.run``, an asyncio
+    task step, ``asyncio.to_thread``): the engine follows the context's current scope."""
     global _observed
     _observed = True
     _baseline.refresh()
     backend.activate(_materialize(current_node()))
-    if _event_loop_running():
-        # asyncio switches tasks without telling anyone, so on an event-loop thread the
-        # engine must ask again at every native read: the flag stays raised.
-        _threads.stale[0] = True
 
 
-def _event_loop_running() -> bool:
-    asyncio = sys.modules.get("asyncio")  # a program that never imported it runs no loop
-    return asyncio is not None and asyncio._get_running_loop() is not None
+def _native_stack(entered: Any, exited_tag: int) -> None:
+    """Called by the engine after native code entered (``entered``, a handle) or exited a
+    scope on this Python thread: one stack per thread, whichever language entered the scope.
+
+    An entered native scope becomes this context's innermost node, mirrored by that handle, so
+    Python reads see its values (native writes into it come back through ``_native_wrote``)
+    and a Python scope entered inside builds on it. Its exit makes the node's parent current
+    again; the engine refuses the exit while a Python scope entered inside is still open.
+    """
+    if entered is None:
+        node = _current_get()
+        if node is not None and node.token is not None and _mirrored.get(exited_tag) is node:
+            _current.reset(node.token)
+            node.token = node.native = None
+            node.own = _GONE  # it is gone for every context that may still hold it
+            if node.injectors:
+                _forget_injectors(node)
+            versions.bump()
+        return
+    node = _Node(dict(backend.own_items(entered)), current_node())
+    node.native = entered
+    tag = next(_tags)
+    _mirrored[tag] = node
+    backend.watch(entered, tag)
+    node.token = _current.set(node)
+    versions.bump()
 
 
 if _NATIVE:
     backend.register_sync(_sync_native)
     backend.register_write(_native_wrote)
+    backend.register_stack(_native_stack)
 
 
 def _flatten(items: Mapping, prefix: str = "") -> Iterator[tuple[str, Any]]:
-    """Nested dicts become dotted keys: {"train": {"lr": 1}} -> ("train.lr", 1)."""
-    for key, value in items.items():
-        if not isinstance(key, str):
-            where = f" under {prefix[:-1]!r}" if prefix else ""
-            raise TypeError(f"parameter keys are str, got {type(key).__name__} {key!r}{where}")
-        if (type(value) is dict or isinstance(value, Mapping)) and value:
-            yield from _flatten(value, f"{prefix}{key}.")
-        else:
+    """Nested dicts become dotted keys: {"train": {"lr": 1}} -> ("train.lr", 1).
+
+    Walked with a stack of its own, so a deep value meets the key-length rule (naming the
+    key), not the interpreter's recursion limit; a dict that contains itself is refused.
+    """
+    stack = [(iter(items.items()), prefix, items)]
+    open_ids = {id(items)}
+    while stack:
+        entries, prefix, mapping = stack[-1]
+        for key, value in entries:
+            if not isinstance(key, str):
+                where = f" under {prefix[:-1]!r}" if prefix else ""
+                raise TypeError(f"parameter keys are str, got {type(key).__name__} {key!r}{where}")
+            if (type(value) is dict or isinstance(value, Mapping)) and value:
+                path = checked(prefix + key)
+                if id(value) in open_ids:
+                    raise ValueError(f"the value of {path!r} contains itself: a cyclic dict has no keys")
+                open_ids.add(id(value))
+                stack.append((iter(value.items()), path + ".", value))
+                break
             yield checked(prefix + key), value
+        else:
+            stack.pop()
+            open_ids.discard(id(mapping))
 
 
 def _definition(text: Any) -> tuple[str, Any]:
@@ -530,7 +619,12 @@ class Scope:
 
     def __enter__(self) -> Scope:
         node = self._n
-        if node.token is not None or node.parent is None or node.parent is _baseline:
+        if (
+            node.token is not None
+            or node.parent is None
+            or node.parent is _baseline
+            or node.native is not None
+        ):
             _enter_unusual(node)
         else:
             # Inherit from the scope current now (it may have been made elsewhere). No reader
@@ -545,10 +639,14 @@ class Scope:
     def __exit__(self, exc_type: Any, exc_value: Any, traceback: Any) -> None:
         node = _current_get()
         if node is None or node.owner is not self or node.token is None:
+            if _closing_generator(exc_type, self._n):
+                return _retire(self._n)
             raise _exit_refused(self._n)
         try:
             _current.reset(node.token)
         except ValueError:
+            if _closing_generator(exc_type, node):
+                return _retire(node)
             # Current in a copy of the entering context (a task or thread started inside
             # it), but entered in another context.
             raise ScopeOrderError(
@@ -559,16 +657,16 @@ class Scope:
             node.below = None
         if node.injectors:
             _forget_injectors(node)
+        back = _current_get()
+        if back is not None and back.own is _GONE:
+            current_node()  # the scope below was retired meanwhile: skip it
         # Readers cache per (node, version): the parent they return to has not changed.
         # The engine needs telling only if it had mirrored this scope (then it is pointed at
         # the parent right here); otherwise the flag raised on entry still stands, or it
-        # never pointed here.
+        # never pointed here. The mirror itself stays while the node lives: a task or thread
+        # that entered a scope inside it still builds on it, and writes to it reach both.
         if node.native is not None:
-            # The engine may hold this node as the thread's current scope: point it at the
-            # parent now, so the values of the exited scope are released at once.
-            backend.activate(_materialize(_current_get() or _thread_root()))
-            backend.release(node.native)
-            node.native = None
+            backend.activate(_materialize(current_node()))
 
     # --- reading and writing --------------------------------------------------------------
 
@@ -594,7 +692,9 @@ class Scope:
         _write_target(self._n).set(checked(key), value)
 
     def __contains__(self, key: object) -> bool:
-        return isinstance(key, str) and self._n.lookup(key) is not _MISSING
+        # Unlike a Mapping, an invalid key is an error here as everywhere: a typo in a key
+        # must not read as "not set".
+        return isinstance(key, str) and self._n.lookup(checked(key)) is not _MISSING
 
     def set(self, key: str, value: Any, source: Optional[str] = None) -> None:
         """Set ``key``, with an optional provenance label (``"file.yaml:train.lr"``, ``"-D"``).
@@ -609,7 +709,7 @@ class Scope:
 
     def source(self, key: str) -> Optional[str]:
         """Where the value of ``key`` came from, if it was set with a source label."""
-        return self._n.source(key)
+        return self._n.source(checked(key))
 
     def keys(self) -> list:
         """Every key this scope sees, sorted.
@@ -674,10 +774,19 @@ class Scope:
         ...     hp.scope.train.lr | 0.0
         0.1
         """
-        return _restore(self.items())
+        return _restore(self.items(), self._sources())
 
     def __reduce__(self) -> tuple:
-        return (_restore, (self.items(),))
+        return (_restore, (self.items(), self._sources()))
+
+    def _sources(self) -> dict:
+        """The source labels of every key this scope sees that has one."""
+        labels = {}
+        for key in self._n.visible():
+            label = self._n.source(key)
+            if label is not None:
+                labels[key] = label
+        return labels
 
     def __iter__(self) -> Iterator[str]:
         return iter(sorted(self._n.visible()))
@@ -701,12 +810,58 @@ _new_node = object.__new__
 
 
 def _enter_unusual(node: _Node) -> None:
-    """Entering a scope that is entered already, a thread root, or an ``empty()`` scope."""
+    """Entering a scope that is entered already, a thread root, an ``empty()`` scope, or one
+    entered before (its mirror was made for the parent it had then)."""
     if node.token is not None:
         raise ScopeOrderError("this scope is already entered; make a new one with hp.scope(...)")
     if node.parent is _baseline:
         raise ScopeOrderError("a thread's root scope cannot be entered")
-    node.below = _current_get() or _thread_root()  # an empty() scope hides, not inherits
+    if node.native is not None:
+        backend.release(node.native)
+        node.native = None
+    if node.own is _GONE:
+        node.own = {}
+    if node.parent is None:
+        node.below = _current_get() or _thread_root()  # an empty() scope hides, not inherits
+    else:
+        node.parent = _current_get() or _thread_root()
+
+
+#: Code flags of frames that share their caller's context yet can leave a ``with`` block
+#: suspended: generators (a coroutine runs in its task's context).
+_SUSPENDABLE = 0x20 | 0x200  # CO_GENERATOR | CO_ASYNC_GENERATOR
+
+
+def _closing_generator(exc_type: Any, node: _Node) -> bool:
+    """Whether this out-of-order exit is a generator's ``with`` ending where it was resumed
+    (another thread or context) or being closed (collected while other scopes are current).
+
+    Python gives a generator no context of its own, so its scope lives in its caller's; such
+    an exit cannot restore what it entered, and must not leave the scope visible either.
+    """
+    if node.token is None:
+        return False
+    if exc_type is GeneratorExit:
+        return True
+    caller = sys._getframe(2)  # _closing_generator <- __exit__ <- the with statement
+    return bool(caller.f_code.co_flags & _SUSPENDABLE)
+
+
+def _retire(node: _Node) -> None:
+    """End a scope that cannot be unwound in order: its values are gone at once, for every
+    thread and context that may still hold it (Python reads pass through it, native ones too:
+    its mirror is emptied), and a context that finds it current moves to its parent."""
+    node.own = _GONE
+    node.sources = None
+    node.token = node.owner = None
+    if node.injectors:
+        _forget_injectors(node)
+    if node.native is not None:
+        node.mirror(backend.clear)
+        backend.release(node.native)
+        node.native = None
+    versions.bump()
+    _mark_stale()
 
 
 def _exit_refused(node: _Node) -> ScopeOrderError:
@@ -718,9 +873,16 @@ def _exit_refused(node: _Node) -> ScopeOrderError:
     )
 
 
-def _restore(items: Any) -> Scope:
+def _restore(items: Any, sources: Optional[dict] = None) -> Scope:
+    """A detached scope holding ``items`` (``(key, value)`` pairs) and their source labels:
+    what a snapshot pickles to. Keys are checked, as everywhere: a pickle is input too."""
     made = Scope()
-    made._n.own.update(items)
+    node = made._n
+    for key, value in items:
+        node.own[checked(key)] = value
+    for key, label in (sources or {}).items():
+        if key in node.own and isinstance(label, str):
+            node.label(key, label)
     return made
 
 
@@ -781,7 +943,7 @@ class _Reader(dict):
         raise TypeError("parameters are removed by leaving their scope, or with hp.scope.clear()")
 
     def __contains__(self, key: object) -> bool:
-        return isinstance(key, str) and current_node().lookup(key) is not _MISSING
+        return isinstance(key, str) and current_node().lookup(checked(key)) is not _MISSING
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.current().keys())
@@ -890,7 +1052,7 @@ class _Reader(dict):
 
     def source(self, key: str) -> Optional[str]:
         """Where the current value of ``key`` came from, if labelled."""
-        return current_node().source(key)
+        return current_node().source(checked(key))
 
     def snapshot(self) -> Scope:
         """A picklable copy of everything the current scope sees."""

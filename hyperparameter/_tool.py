@@ -9,49 +9,60 @@ import sys
 from pathlib import Path
 from typing import Optional, Sequence
 
-from ._scan import Found, scan
+from ._scan import Found, printable, scan
+
+# Everything printed that comes from a scanned file or from the command line (keys, defaults,
+# function and file names, messages) goes through ``printable`` first: a control character in
+# a key cannot reach the terminal. JSON output needs no escaping: ``json.dumps`` writes ASCII.
 
 
 def _table(found: list[Found]) -> str:
     header = ("key", "kind", "default", "where", "file:line")
-    rows = [(f.key, f.kind, f.default, f.where, f"{f.file}:{f.line}") for f in found]
+    rows = [
+        tuple(printable(cell) for cell in (f.key, f.kind, f.default, f.where, f"{f.file}:{f.line}"))
+        for f in found
+    ]
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in [header, *rows]]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
 
 
+def _scanned(path: str) -> tuple[list[Found], bool]:
+    """The scan of ``path``, and whether a file was passed over (each is named on stderr)."""
+    found, problems = scan(Path(path))
+    for problem in problems:
+        print(f"hp: {printable(problem)}", file=sys.stderr)
+    return found, bool(problems)
+
+
 def _list(args: argparse.Namespace) -> int:
-    found, errors = scan(Path(args.path))
-    for error in errors:
-        print(f"hp: {error}", file=sys.stderr)
+    found, passed_over = _scanned(args.path)
     if args.format == "json":
         print(json.dumps([f.as_dict() for f in found], indent=2))
     elif found:
         print(_table(found))
     else:
-        print(f"no parameters found in {args.path}")
-    return 1 if errors and not found else 0
+        print(f"no parameters found in {printable(args.path)}")
+    return 1 if passed_over and not found else 0
 
 
 def _explain(args: argparse.Namespace) -> int:
-    found, errors = scan(Path(args.path))
-    for error in errors:
-        print(f"hp: {error}", file=sys.stderr)
+    found, _ = _scanned(args.path)
     matches = [f for f in found if f.key == args.key]
     if args.format == "json":
         print(json.dumps([f.as_dict() for f in matches], indent=2))
         return 0 if matches else 1
     if not matches:
         close = difflib.get_close_matches(args.key, sorted({f.key for f in found}), n=1)
-        hint = f"; did you mean {close[0]}?" if close else ""
-        print(f"hp: no parameter {args.key} in {args.path}{hint}", file=sys.stderr)
+        hint = f"; did you mean {printable(close[0])}?" if close else ""
+        print(f"hp: no parameter {printable(args.key)} in {printable(args.path)}{hint}", file=sys.stderr)
         return 1
-    print(args.key)
+    print(printable(args.key))
     for f in matches:
         what = "declared by" if f.kind == "param" else "read in"
-        default = f" (default {f.default})" if f.default else " (required)"
-        print(f"  {what} {f.where} at {f.file}:{f.line}{default}")
+        default = f" (default {printable(f.default)})" if f.default else " (required)"
+        print(f"  {what} {printable(f.where)} at {printable(f.file)}:{f.line}{default}")
     return 0
 
 
@@ -73,7 +84,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     explainer.set_defaults(run=_explain)
     args = parser.parse_args(argv)
     if not Path(args.path).exists():
-        parser.error(f"{args.path}: no such file or folder")
+        parser.error(f"{printable(args.path)}: no such file or folder")
     return args.run(args)
 
 

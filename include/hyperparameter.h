@@ -20,7 +20,7 @@
 /**
  * Version of this ABI. Bindings compare it with `hp_abi_version()` when they load the library.
  */
-#define HP_ABI_VERSION 1
+#define HP_ABI_VERSION 2
 
 /**
  * Success.
@@ -73,6 +73,12 @@
 #define HP_PANIC 9
 
 /**
+ * The host runtime (Python) could not bring this thread's scopes up to date, so the read
+ * did not happen: a value from an outdated scope would be silently wrong. The message says why.
+ */
+#define HP_HOST_ERROR 10
+
+/**
  * Kind of a value: null (`None` in Python).
  */
 #define HP_KIND_NULL 0
@@ -110,16 +116,32 @@
 typedef struct hp_scope hp_scope;
 
 /**
- * Called by the library on a thread whose stale flag is raised (see `hp_host_stale_flag`),
- * before native code reads or enters that thread's current scope.
+ * Called by the library before native code reads or enters the calling thread's current
+ * scope, when the host changed its scopes (stale flag, `hp_host_stale_flag`) or switched its
+ * context (`hp_host_context_watch`) since the last call, and on a thread's first access. It
+ * brings the native side up to date and returns `HP_OK`; or it calls `hp_host_sync_fail` with
+ * the reason and returns non-zero, and the read fails with `HP_HOST_ERROR` instead of reading
+ * an outdated scope (the thread stays stale, so the next access asks again). It may end the
+ * thread (a host shutting down): the library lets that unwind pass.
  */
-typedef void (*hp_sync_fn)(void);
+typedef int32_t (*hp_sync_fn)(void);
+
+/**
+ * Called on a host thread (see `hp_host_context_watch`) after native code entered a scope,
+ * with a new handle to it that the host owns (free it with `hp_scope_free`), and after native
+ * code exited one, with NULL and the tag the host watches the exited scope under (0: none).
+ * A host that keeps its own scopes (Python) mirrors the native scope as its innermost one,
+ * so its reads see the native scope's values and a scope it opens inside builds on it.
+ */
+typedef void (*hp_host_stack_fn)(struct hp_scope *entered,
+                                 uint64_t exited_tag);
 
 /**
  * Called by the library after a write to a scope the host watches (see `hp_scope_watch`):
  * the tag the host gave it and the key written (UTF-8, not NUL-terminated; valid during the
  * call), or NULL and 0 when the scope was cleared. It runs on the watching thread, which
- * made the write, with no lock held, so it may read the new value back with `hp_get`.
+ * made the write, after the writing call's work is done and with no lock held, so it may read
+ * the new value back with `hp_get`.
  */
 typedef void (*hp_host_write_fn)(uint64_t tag,
                                  const char *key,
@@ -285,11 +307,37 @@ const uint64_t *hp_baseline_generation(void);
 void hp_host_sync_register(hp_sync_fn callback);
 
 /**
+ * Inside the sync callback: the reason it is about to fail (UTF-8; invalid bytes are
+ * replaced). The failing read's `hp_last_error()` is this text.
+ *
+ * # Safety
+ * `message` must be NULL or point to `len` readable bytes.
+ */
+void hp_host_sync_fail(const char *message,
+                       size_t len);
+
+/**
  * The calling thread's stale flag: storing `true` through it makes the next native access to
  * this thread's current scope call the registered sync callback first. Valid for the life of
  * the calling thread, and only to be used from it. Never NULL.
  */
 bool *hp_host_stale_flag(void);
+
+/**
+ * Follow the host's context counter for the calling thread (NULL stops): while `*counter`
+ * keeps the value it had when the last sync returned, the thread's native view is current;
+ * when it moves (the host switched contexts: Python's `Context.run`, an asyncio task step),
+ * the next native access syncs first. Checking costs a load and a compare per read. The
+ * counter must stay readable from this thread until it is replaced, the thread calls this
+ * with NULL, or the sync callback is unregistered. Registering one also marks the thread
+ * as the host's: scopes native code enters and exits on it are reported to the stack hook.
+ */
+void hp_host_context_watch(const uint64_t *counter);
+
+/**
+ * Register the host runtime's stack hook (NULL removes it).
+ */
+void hp_host_stack_register(hp_host_stack_fn hook);
 
 /**
  * Register the host runtime's write hook (NULL removes it). A host that mirrors its own
@@ -347,6 +395,17 @@ int32_t hp_frozen(void);
  */
 int32_t hp_keys(const struct hp_scope *scope,
                 struct hp_string *out);
+
+/**
+ * The keys `scope` itself holds (NULL: the current scope), not those it only reads through
+ * from its parents or the baseline: sorted, joined by `'\n'`, into `*out` (free with
+ * `hp_string_free`). Errors: `HP_NULL_POINTER`.
+ *
+ * # Safety
+ * `scope` must be NULL or a live handle; `out` must be writable.
+ */
+int32_t hp_keys_own(const struct hp_scope *scope,
+                    struct hp_string *out);
 
 /**
  * Set `key` to null. Errors: `HP_INVALID_KEY`, `HP_KEY_COLLISION`, `HP_NULL_POINTER`,

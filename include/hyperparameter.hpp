@@ -264,8 +264,8 @@ template <>
 struct param<bool> {
     using type = bool;
     using raw = bool;
-    static std::int32_t by_hash(std::uint64_t hash, raw* out) noexcept { return hp_get_bool_by_hash(hash, out); }
-    static std::int32_t by_key(const hp_scope* scope, std::string_view key, raw* out) noexcept {
+    static std::int32_t by_hash(std::uint64_t hash, raw* out) { return hp_get_bool_by_hash(hash, out); }
+    static std::int32_t by_key(const hp_scope* scope, std::string_view key, raw* out) {
         return hp_get_bool(scope, text_ptr(key), key.size(), out);
     }
     static type finish(raw value, std::string_view) noexcept { return value; }
@@ -275,8 +275,8 @@ template <class T>
 struct param<T, std::enable_if_t<std::is_integral_v<T> && !std::is_same_v<T, bool> && !is_char_v<T>>> {
     using type = T;
     using raw = std::int64_t;
-    static std::int32_t by_hash(std::uint64_t hash, raw* out) noexcept { return hp_get_i64_by_hash(hash, out); }
-    static std::int32_t by_key(const hp_scope* scope, std::string_view key, raw* out) noexcept {
+    static std::int32_t by_hash(std::uint64_t hash, raw* out) { return hp_get_i64_by_hash(hash, out); }
+    static std::int32_t by_key(const hp_scope* scope, std::string_view key, raw* out) {
         return hp_get_i64(scope, text_ptr(key), key.size(), out);
     }
     static type finish(raw value, std::string_view key) {
@@ -306,8 +306,8 @@ template <class T>
 struct param<T, std::enable_if_t<std::is_floating_point_v<T>>> {
     using type = T;
     using raw = double;
-    static std::int32_t by_hash(std::uint64_t hash, raw* out) noexcept { return hp_get_f64_by_hash(hash, out); }
-    static std::int32_t by_key(const hp_scope* scope, std::string_view key, raw* out) noexcept {
+    static std::int32_t by_hash(std::uint64_t hash, raw* out) { return hp_get_f64_by_hash(hash, out); }
+    static std::int32_t by_key(const hp_scope* scope, std::string_view key, raw* out) {
         return hp_get_f64(scope, text_ptr(key), key.size(), out);
     }
     static type finish(raw value, std::string_view key) {
@@ -330,8 +330,8 @@ private:
 struct string_param {
     using type = std::string;
     using raw = hp_string;
-    static std::int32_t by_hash(std::uint64_t hash, raw* out) noexcept { return hp_get_str_by_hash(hash, out); }
-    static std::int32_t by_key(const hp_scope* scope, std::string_view key, raw* out) noexcept {
+    static std::int32_t by_hash(std::uint64_t hash, raw* out) { return hp_get_str_by_hash(hash, out); }
+    static std::int32_t by_key(const hp_scope* scope, std::string_view key, raw* out) {
         return hp_get_str(scope, text_ptr(key), key.size(), out);
     }
     static type finish(raw value, std::string_view) {

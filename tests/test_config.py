@@ -324,14 +324,14 @@ def test_a_whole_value_reference_keeps_the_type() -> None:
     assert type(cfg["i"]) is int and type(cfg["b"]) is bool
 
 
-def test_references_inside_longer_strings_use_the_engines_spelling() -> None:
+def test_references_inside_longer_strings_spell_values_as_python_reprs_them() -> None:
     write("text.yaml", """\
         v: {i: 8, f: 0.5, big: 1.0e+16, b: true, n: null, s: x}
         all: "${v.i}/${v.f}/${v.big}/${v.b}/${v.n}/${v.s}"
         padded: " ${v.i}"
         """)
     cfg = hp.config("text.yaml")
-    assert cfg["all"] == "8/0.5/1e16/true/null/x"
+    assert cfg["all"] == "8/0.5/1e+16/true/null/x"
     assert cfg["padded"] == " 8"
 
 

@@ -885,7 +885,7 @@ static RELEASED: Mutex<Vec<u32>> = Mutex::new(Vec::new());
 /// What the write hook reported since it was last asked: (tag, key; None for a clear).
 static HEARD: Mutex<Vec<(u64, Option<String>)>> = Mutex::new(Vec::new());
 
-unsafe extern "C" fn heard_write(tag: u64, key: *const c_char, key_len: usize) {
+unsafe extern "C-unwind" fn heard_write(tag: u64, key: *const c_char, key_len: usize) {
     let key = (!key.is_null()).then(|| {
         // SAFETY: the library passes `key_len` readable bytes of UTF-8 for a non-NULL key.
         let bytes = unsafe { std::slice::from_raw_parts(key.cast::<u8>(), key_len) };
@@ -909,7 +909,7 @@ fn check_heard(model: &Model, node: Option<usize>, key: Option<&str>, ctx: &str)
     assert_eq!(heard, expected, "{ctx}: write hook");
 }
 
-unsafe extern "C" fn release_host(object: *mut c_void) {
+unsafe extern "C-unwind" fn release_host(object: *mut c_void) {
     let mut released = RELEASED.lock().unwrap_or_else(|e| e.into_inner());
     let id = object as usize;
     if id < released.len() {

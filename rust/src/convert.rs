@@ -5,7 +5,7 @@
 //! | bool   | itself | `0` false, `1` true, else error | `0.0` false, `1.0` true, else error | `true/yes/on/1/t/y` true, `false/no/off/0/f/n` false (any case, surrounding blanks ignored), else error | error |
 //! | int    | `0` / `1` | itself | exact integral values only (`3.0` gives 3, `3.5` is an error) | decimal integer (`+`/`-` sign, blanks ignored); failing that, a float text with an integral value (`"1e3"`, `"3.0"`); `"3.5"` is an error | error |
 //! | float  | `0.0` / `1.0` | nearest float | itself | float text (`"1e-3"`, `"inf"`, `"nan"`) | error |
-//! | str    | `"true"` / `"false"` | decimal | shortest round-trip text (`0.1`, `1.0`, `1e20`) | itself | error |
+//! | str    | `"true"` / `"false"` | decimal | Python's `repr` ([`format_float`]: `0.1`, `1.0`, `1e+20`) | itself | error |
 //!
 //! Nothing is ever truncated or guessed: a value that does not fit is an error naming the
 //! value and the wanted type.
@@ -130,7 +130,19 @@ fn float_to_i64(x: f64) -> Option<i64> {
     integral.then_some(x as i64)
 }
 
-/// Shortest text that reads back as the same float, always with a `.`, `e`, `inf` or `nan`.
+/// A float as Python's `repr` spells it, in every language: the shortest digits that read
+/// back as the same float (the nearest such digits; an exact tie goes to the even digit),
+/// positional from `1e-4` up to below `1e16` (`0.0001`, `1.0`, `-0.0`), otherwise in exponent
+/// form with a signed exponent of at least two digits (`1e-05`, `1.5e+16`), and `inf`, `-inf`,
+/// `nan`.
+///
+/// ```
+/// use hyperparameter::format_float;
+/// assert_eq!(format_float(0.1), "0.1");
+/// assert_eq!(format_float(1e16), "1e+16");
+/// assert_eq!(format_float(1e-5), "1e-05");
+/// assert_eq!(format_float(1113178120592002.25), "1113178120592002.2");
+/// ```
 pub fn format_float(x: f64) -> String {
     if x.is_nan() {
         return "nan".into();
@@ -138,7 +150,48 @@ pub fn format_float(x: f64) -> String {
     if x.is_infinite() {
         return if x > 0.0 { "inf".into() } else { "-inf".into() };
     }
-    format!("{x:?}")
+    let sign = if x.is_sign_negative() { "-" } else { "" };
+    if x == 0.0 {
+        return format!("{sign}0.0");
+    }
+    // Ryu gives the same digits as Python's repr (shortest, nearest, ties to even), which
+    // Rust's own `{}` does not: it rounds an exact tie up (`…2.25` gives `…2.3`, repr `…2.2`).
+    let mut buffer = ryu::Buffer::new();
+    let (digits, exponent) = decimal_digits(buffer.format_finite(x.abs()));
+    if !(-4..16).contains(&exponent) {
+        let (first, rest) = digits.split_at(1);
+        let point = if rest.is_empty() { "" } else { "." };
+        let exponent_sign = if exponent < 0 { '-' } else { '+' };
+        return format!(
+            "{sign}{first}{point}{rest}e{exponent_sign}{:02}",
+            exponent.unsigned_abs()
+        );
+    }
+    if exponent < 0 {
+        let zeros = "0".repeat(exponent.unsigned_abs() as usize - 1);
+        return format!("{sign}0.{zeros}{digits}");
+    }
+    let point = exponent as usize + 1;
+    if point >= digits.len() {
+        let zeros = "0".repeat(point - digits.len());
+        format!("{sign}{digits}{zeros}.0")
+    } else {
+        let (whole, fraction) = digits.split_at(point);
+        format!("{sign}{whole}.{fraction}")
+    }
+}
+
+/// The significant digits of a positive, non-zero number text (`"1.5e-7"`, `"0.001"`,
+/// `"120.0"`), without leading or trailing zeros, and the power of ten of the first one.
+fn decimal_digits(text: &str) -> (String, i32) {
+    let (mantissa, exponent) = text.split_once(['e', 'E']).unwrap_or((text, "0"));
+    let exponent: i32 = exponent.parse().unwrap_or(0);
+    let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let all = format!("{whole}{fraction}");
+    let significant = all.trim_start_matches('0');
+    let leading_zeros = (all.len() - significant.len()) as i32;
+    let digits = significant.trim_end_matches('0').to_owned();
+    (digits, exponent + whole.len() as i32 - 1 - leading_zeros)
 }
 
 /// Parse the text of a `key=value` definition into the most specific value:
@@ -253,6 +306,78 @@ mod tests {
             err.to_string(),
             "parameter \"train.bs\": cannot convert \"3.5\" to int"
         );
+    }
+
+    #[test]
+    // The tie cases are written as the exact values of their doubles, more digits than the
+    // shortest spelling: that is the point of them.
+    #[allow(clippy::excessive_precision)]
+    fn floats_are_spelled_as_python_repr_spells_them() {
+        let cases: [(f64, &str); 22] = [
+            (0.1, "0.1"),
+            (1.0, "1.0"),
+            (-0.0, "-0.0"),
+            (0.0001, "0.0001"),
+            (1e-5, "1e-05"),
+            (1.5e-7, "1.5e-07"),
+            (1e15, "1000000000000000.0"),
+            (9_999_999_999_999_998.0, "9999999999999998.0"),
+            (1e16, "1e+16"),
+            (-1.5e16, "-1.5e+16"),
+            (1e22, "1e+22"),
+            (123_456_789_012_345_680.0, "1.2345678901234568e+17"),
+            (f64::MAX, "1.7976931348623157e+308"),
+            (f64::MIN_POSITIVE, "2.2250738585072014e-308"),
+            (5e-324, "5e-324"),
+            (f64::INFINITY, "inf"),
+            (f64::NEG_INFINITY, "-inf"),
+            (f64::NAN, "nan"),
+            // Exact ties between two shortest spellings go to the even digit, as in repr.
+            (1_113_178_120_592_002.25, "1113178120592002.2"),
+            (233_891_771_783_429.625, "233891771783429.62"),
+            (2.980_232_238_769_531_25e-8, "2.9802322387695312e-08"),
+            (0.001_435_279_846_191_406_25, "0.0014352798461914062"),
+        ];
+        for (x, spelled) in cases {
+            assert_eq!(format_float(x), spelled, "{x:e}");
+            assert_eq!(to_str(&Value::Float(x)).unwrap(), spelled);
+        }
+    }
+
+    #[test]
+    fn long_number_texts_convert_exactly() {
+        let padded = format!("{}42", "0".repeat(5000));
+        assert_eq!(to_i64(&s(&padded)).unwrap(), 42);
+        assert_eq!(to_i64(&s(&format!("-{padded}"))).unwrap(), -42);
+        assert!(matches!(parse_value(&padded), Value::Int(42)));
+        assert_eq!(to_f64(&s(&padded)).unwrap(), 42.0);
+        let exponent = format!("5e{}2", "0".repeat(5000));
+        assert_eq!(to_i64(&s(&exponent)).unwrap(), 500);
+        let nines = "9".repeat(5000);
+        assert!(to_i64(&s(&nines)).is_err());
+        assert_eq!(to_f64(&s(&nines)).unwrap(), f64::INFINITY);
+        assert!(matches!(parse_value(&nines), Value::Float(x) if x == f64::INFINITY));
+    }
+
+    #[test]
+    fn long_values_are_cut_short_in_messages() {
+        let huge = "x".repeat(10_000_000);
+        let message = to_i64(&s(&huge)).unwrap_err().with_key("k").to_string();
+        let kept = "x".repeat(200);
+        assert_eq!(
+            message,
+            format!("parameter \"k\": cannot convert \"{kept}\"... (10000000 characters) to int")
+        );
+        // Counted in characters, not bytes; up to 256 characters the value is quoted whole.
+        let wide = "é".repeat(257);
+        let message = to_i64(&s(&wide)).unwrap_err().to_string();
+        assert!(
+            message.ends_with("... (257 characters) to int"),
+            "{message}"
+        );
+        let whole = "y".repeat(256);
+        let message = to_i64(&s(&whole)).unwrap_err().to_string();
+        assert_eq!(message, format!("cannot convert \"{whole}\" to int"));
     }
 
     #[test]

@@ -28,6 +28,8 @@ pub enum Error {
     NullPointer(&'static str),
     /// A text argument was not valid UTF-8.
     InvalidUtf8 { what: &'static str, detail: String },
+    /// The host runtime could not bring the thread's scopes up to date (its reason).
+    Host(String),
 }
 
 /// The engine's result. The error parameter defaults to [`Error`] but stays open, so code that
@@ -38,7 +40,7 @@ impl Error {
     pub(crate) fn type_mismatch(key: &str, value: &Value, wanted: &'static str) -> Self {
         Error::TypeMismatch {
             key: key.to_owned(),
-            value: value.to_string(),
+            value: shown_value(value),
             wanted,
         }
     }
@@ -75,11 +77,35 @@ impl fmt::Display for Error {
             Error::InvalidArgument(msg) => write!(f, "{msg}"),
             Error::NullPointer(what) => write!(f, "{what} is NULL"),
             Error::InvalidUtf8 { what, detail } => write!(f, "{what} is not valid UTF-8: {detail}"),
+            Error::Host(reason) => write!(f, "{reason}"),
         }
     }
 }
 
 impl std::error::Error for Error {}
+
+/// A text value of more than this many characters is cut short in messages; the Python
+/// front end cuts at the same place (`hyperparameter/_rules.py`, `SHOWN_LIMIT`).
+const SHOWN_LIMIT: usize = 256;
+/// How many characters of a long text value a message keeps.
+const SHOWN_KEEP: usize = 200;
+
+/// A value rendered for a message: as [`Value`]'s `Display`, except that a text of more than
+/// [`SHOWN_LIMIT`] characters keeps its first [`SHOWN_KEEP`] and says how long it was, so a
+/// 10 MB value is not quoted whole.
+fn shown_value(value: &Value) -> String {
+    if let Value::Str(text) = value {
+        if let Some((limit, _)) = text.char_indices().nth(SHOWN_LIMIT) {
+            let cut = text
+                .char_indices()
+                .nth(SHOWN_KEEP)
+                .map_or(limit, |(cut, _)| cut);
+            let length = SHOWN_LIMIT + text[limit..].chars().count();
+            return format!("{:?}... ({length} characters)", &text[..cut]);
+        }
+    }
+    value.to_string()
+}
 
 /// A key quoted for a message; a very long one (up to 1 MB can arrive) is cut short.
 struct Shown<'a>(&'a str);

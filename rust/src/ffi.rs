@@ -24,12 +24,13 @@ use crate::cache::{self, Cached};
 use crate::convert;
 use crate::error::{Error, Result};
 use crate::hash::hash_bytes;
+use crate::host;
 use crate::param::{frozen, parse_definition};
 use crate::scope::{checked_hash, read_current, read_current_value, Scope};
 use crate::value::{self, HostObject, Value};
 
 /// Version of this ABI. Bindings compare it with `hp_abi_version()` when they load the library.
-pub const HP_ABI_VERSION: u32 = 1;
+pub const HP_ABI_VERSION: u32 = 2;
 
 /// Success.
 pub const HP_OK: i32 = 0;
@@ -51,6 +52,9 @@ pub const HP_INVALID_UTF8: i32 = 7;
 pub const HP_KEY_COLLISION: i32 = 8;
 /// An internal error was caught at the boundary; the library stays usable.
 pub const HP_PANIC: i32 = 9;
+/// The host runtime (Python) could not bring this thread's scopes up to date, so the read
+/// did not happen: a value from an outdated scope would be silently wrong. The message says why.
+pub const HP_HOST_ERROR: i32 = 10;
 
 /// Kind of a value: null (`None` in Python).
 pub const HP_KIND_NULL: i32 = 0;
@@ -81,7 +85,7 @@ pub struct hp_string {
 }
 
 /// Called exactly once, from any thread, when the library drops its last copy of a host object.
-pub type hp_release_fn = Option<unsafe extern "C" fn(object: *mut c_void)>;
+pub type hp_release_fn = Option<unsafe extern "C-unwind" fn(object: *mut c_void)>;
 
 /// A value read from, or given to, the library. `kind` says which field holds it.
 /// For `HP_KIND_STR` read by `hp_get`, `string` is owned by the caller (free it with
@@ -123,6 +127,7 @@ pub fn status_of(err: &Error) -> i32 {
         Error::InvalidArgument(_) => HP_INVALID_ARGUMENT,
         Error::NullPointer(_) => HP_NULL_POINTER,
         Error::InvalidUtf8 { .. } => HP_INVALID_UTF8,
+        Error::Host(_) => HP_HOST_ERROR,
     }
 }
 
@@ -150,16 +155,34 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     format!("internal error: {detail}")
 }
 
-/// The one boundary every fallible entry point goes through: runs `body`, turns its error into a
-/// status code plus `hp_last_error()` message, and turns a panic into `HP_PANIC`.
+/// The one boundary every fallible entry point goes through: brings the thread up to date
+/// with the host, runs `body`, turns its error into a status code plus `hp_last_error()`
+/// message, and turns a panic into `HP_PANIC`. Calls into the host happen outside the
+/// `catch_unwind` (see `host.rs`: a host may end the thread from inside a callback).
 fn boundary(body: impl FnOnce() -> Result<()>) -> i32 {
-    match catch_unwind(AssertUnwindSafe(body)) {
-        Ok(Ok(())) => HP_OK,
-        Ok(Err(err)) => {
-            let status = status_of(&err);
-            record_error(err.to_string());
-            status
+    boundary_with(true, body)
+}
+
+/// The boundary of a call that works on the scope `scope` names: it syncs with the host only
+/// for NULL (the calling thread's current scope).
+fn boundary_on(scope: *const hp_scope, body: impl FnOnce() -> Result<()>) -> i32 {
+    boundary_with(scope.is_null(), body)
+}
+
+/// The boundary of a call that never looks at the calling thread's current scope.
+fn boundary_unsynced(body: impl FnOnce() -> Result<()>) -> i32 {
+    boundary_with(false, body)
+}
+
+fn boundary_with(sync: bool, body: impl FnOnce() -> Result<()>) -> i32 {
+    if sync {
+        if let Err(err) = host::sync() {
+            return fail(err);
         }
+    }
+    match host::deferring(|| catch_unwind(AssertUnwindSafe(body))) {
+        Ok(Ok(())) => HP_OK,
+        Ok(Err(err)) => fail(err),
         Err(payload) => {
             record_error(panic_message(&*payload));
             HP_PANIC
@@ -167,9 +190,35 @@ fn boundary(body: impl FnOnce() -> Result<()>) -> i32 {
     }
 }
 
-/// The boundary for functions that cannot report a status: a panic yields `fallback`.
+fn fail(err: Error) -> i32 {
+    let status = status_of(&err);
+    record_error(err.to_string());
+    status
+}
+
+/// The boundary for functions that cannot report a status: a panic, or a failed host sync,
+/// yields `fallback` (with the reason in `hp_last_error()`).
 fn boundary_or<T>(fallback: T, body: impl FnOnce() -> T) -> T {
-    catch_unwind(AssertUnwindSafe(body)).unwrap_or_else(|payload| {
+    if let Err(err) = host::sync() {
+        record_error(err.to_string());
+        return fallback;
+    }
+    boundary_or_unsynced(fallback, body)
+}
+
+/// As `boundary_or`, syncing only when `scope` is NULL (the calling thread's current scope).
+fn boundary_or_on<T>(scope: *const hp_scope, fallback: T, body: impl FnOnce() -> T) -> T {
+    if scope.is_null() {
+        boundary_or(fallback, body)
+    } else {
+        boundary_or_unsynced(fallback, body)
+    }
+}
+
+/// As `boundary_or`, for functions that never look at the calling thread's current scope
+/// (releasing a handle, say): they need no sync with the host.
+fn boundary_or_unsynced<T>(fallback: T, body: impl FnOnce() -> T) -> T {
+    host::deferring(|| catch_unwind(AssertUnwindSafe(body))).unwrap_or_else(|payload| {
         record_error(panic_message(&*payload));
         fallback
     })
@@ -279,6 +328,11 @@ fn new_handle(scope: Scope) -> *mut hp_scope {
     Box::into_raw(Box::new(hp_scope { scope }))
 }
 
+/// A new handle to `scope`, for the host runtime's stack hook.
+pub(crate) fn into_handle(scope: Scope) -> *mut hp_scope {
+    new_handle(scope)
+}
+
 fn owned_string(text: String) -> hp_string {
     if text.is_empty() {
         return hp_string {
@@ -349,7 +403,7 @@ unsafe fn value_in(value: *const hp_value) -> Result<Value> {
 
 /// The ABI version of the loaded library; equals `HP_ABI_VERSION` of a matching header.
 #[no_mangle]
-pub extern "C" fn hp_abi_version() -> u32 {
+pub extern "C-unwind" fn hp_abi_version() -> u32 {
     HP_ABI_VERSION
 }
 
@@ -357,8 +411,8 @@ pub extern "C" fn hp_abi_version() -> u32 {
 /// (empty if none failed yet). Owned by the library; valid until the next failing call on this
 /// thread. Successful calls do not clear it.
 #[no_mangle]
-pub extern "C" fn hp_last_error() -> *const c_char {
-    boundary_or(c"".as_ptr(), || {
+pub extern "C-unwind" fn hp_last_error() -> *const c_char {
+    boundary_or_unsynced(c"".as_ptr(), || {
         LAST_ERROR
             .try_with(|slot| {
                 let mut slot = slot.borrow_mut();
@@ -378,7 +432,7 @@ pub extern "C" fn hp_last_error() -> *const c_char {
 
 /// The constant's name of a status code (`"HP_NOT_FOUND"`), or `"HP_UNKNOWN"`. Static storage.
 #[no_mangle]
-pub extern "C" fn hp_status_name(status: i32) -> *const c_char {
+pub extern "C-unwind" fn hp_status_name(status: i32) -> *const c_char {
     let name = match status {
         HP_OK => c"HP_OK",
         HP_NOT_FOUND => c"HP_NOT_FOUND",
@@ -390,6 +444,7 @@ pub extern "C" fn hp_status_name(status: i32) -> *const c_char {
         HP_INVALID_UTF8 => c"HP_INVALID_UTF8",
         HP_KEY_COLLISION => c"HP_KEY_COLLISION",
         HP_PANIC => c"HP_PANIC",
+        HP_HOST_ERROR => c"HP_HOST_ERROR",
         _ => c"HP_UNKNOWN",
     };
     name.as_ptr()
@@ -401,8 +456,8 @@ pub extern "C" fn hp_status_name(status: i32) -> *const c_char {
 /// # Safety
 /// `key` must point to `len` readable bytes; `out` must be writable.
 #[no_mangle]
-pub unsafe extern "C" fn hp_hash(key: *const c_char, len: usize, out: *mut u64) -> i32 {
-    boundary(|| {
+pub unsafe extern "C-unwind" fn hp_hash(key: *const c_char, len: usize, out: *mut u64) -> i32 {
+    boundary_unsynced(|| {
         if key.is_null() {
             return Err(Error::NullPointer("key"));
         }
@@ -419,9 +474,9 @@ pub unsafe extern "C" fn hp_hash(key: *const c_char, len: usize, out: *mut u64) 
 /// # Safety
 /// `key` must point to `len` readable bytes.
 #[no_mangle]
-pub unsafe extern "C" fn hp_key_check(key: *const c_char, len: usize) -> i32 {
+pub unsafe extern "C-unwind" fn hp_key_check(key: *const c_char, len: usize) -> i32 {
     // SAFETY: the caller's promise is passed on.
-    boundary(|| checked_hash(unsafe { text(key, len, "key") }?).map(drop))
+    boundary_unsynced(|| checked_hash(unsafe { text(key, len, "key") }?).map(drop))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -429,7 +484,7 @@ pub unsafe extern "C" fn hp_key_check(key: *const c_char, len: usize) -> i32 {
 
 /// A new handle to the calling thread's current scope. Never NULL.
 #[no_mangle]
-pub extern "C" fn hp_scope_current() -> *mut hp_scope {
+pub extern "C-unwind" fn hp_scope_current() -> *mut hp_scope {
     boundary_or(std::ptr::null_mut(), || new_handle(Scope::current()))
 }
 
@@ -439,23 +494,23 @@ pub extern "C" fn hp_scope_current() -> *mut hp_scope {
 /// # Safety
 /// `parent` must be NULL or a live handle.
 #[no_mangle]
-pub unsafe extern "C" fn hp_scope_new(parent: *const hp_scope) -> *mut hp_scope {
+pub unsafe extern "C-unwind" fn hp_scope_new(parent: *const hp_scope) -> *mut hp_scope {
     // SAFETY: the caller's promise is passed on.
-    boundary_or(std::ptr::null_mut(), || {
+    boundary_or_on(parent, std::ptr::null_mut(), || {
         new_handle(unsafe { scope_of(parent) }.child())
     })
 }
 
 /// A new scope that inherits nothing: no outer scopes, no baseline. It is not entered.
 #[no_mangle]
-pub extern "C" fn hp_scope_new_empty() -> *mut hp_scope {
-    boundary_or(std::ptr::null_mut(), || new_handle(Scope::empty()))
+pub extern "C-unwind" fn hp_scope_new_empty() -> *mut hp_scope {
+    boundary_or_unsynced(std::ptr::null_mut(), || new_handle(Scope::empty()))
 }
 
 /// Create a child of the current scope and enter it: the C form of a `with` block. Returns its
 /// handle; leave with `hp_scope_exit`, then release with `hp_scope_free`.
 #[no_mangle]
-pub extern "C" fn hp_scope_push() -> *mut hp_scope {
+pub extern "C-unwind" fn hp_scope_push() -> *mut hp_scope {
     boundary_or(std::ptr::null_mut(), || {
         let scope = Scope::child_of_current();
         scope.enter();
@@ -469,7 +524,7 @@ pub extern "C" fn hp_scope_push() -> *mut hp_scope {
 /// # Safety
 /// `scope` must be NULL or a live handle.
 #[no_mangle]
-pub unsafe extern "C" fn hp_scope_enter(scope: *const hp_scope) -> i32 {
+pub unsafe extern "C-unwind" fn hp_scope_enter(scope: *const hp_scope) -> i32 {
     boundary(|| {
         // SAFETY: the caller promises NULL or a live handle.
         let handle = unsafe { scope.as_ref() }.ok_or(Error::NullPointer("scope"))?;
@@ -485,7 +540,7 @@ pub unsafe extern "C" fn hp_scope_enter(scope: *const hp_scope) -> i32 {
 /// # Safety
 /// `scope` must be NULL or a live handle.
 #[no_mangle]
-pub unsafe extern "C" fn hp_scope_exit(scope: *const hp_scope) -> i32 {
+pub unsafe extern "C-unwind" fn hp_scope_exit(scope: *const hp_scope) -> i32 {
     boundary(|| {
         // SAFETY: the caller promises NULL or a live handle.
         let handle = unsafe { scope.as_ref() }.ok_or(Error::NullPointer("scope"))?;
@@ -498,8 +553,8 @@ pub unsafe extern "C" fn hp_scope_exit(scope: *const hp_scope) -> i32 {
 /// # Safety
 /// `scope` must be NULL or a live handle, not used after this call.
 #[no_mangle]
-pub unsafe extern "C" fn hp_scope_free(scope: *mut hp_scope) {
-    boundary_or((), || {
+pub unsafe extern "C-unwind" fn hp_scope_free(scope: *mut hp_scope) {
+    boundary_or_unsynced((), || {
         if !scope.is_null() {
             // SAFETY: the handle came from `Box::into_raw` in `new_handle` and is freed once.
             drop(unsafe { Box::from_raw(scope) });
@@ -515,65 +570,115 @@ pub unsafe extern "C" fn hp_scope_free(scope: *mut hp_scope) {
 /// # Safety
 /// `scope` must be NULL or a live handle.
 #[no_mangle]
-pub unsafe extern "C" fn hp_scope_activate(scope: *const hp_scope) {
+pub unsafe extern "C-unwind" fn hp_scope_activate(scope: *const hp_scope) {
     // SAFETY: the caller promises NULL or a live handle.
     let scope = unsafe { scope.as_ref() }.map(|h| &h.scope);
-    boundary_or((), || Scope::activate(scope))
+    boundary_or_unsynced((), || Scope::activate(scope))
 }
 
 /// A new handle to the calling thread's root scope (what the thread sees outside every scope;
 /// it reads through to the baseline). Never NULL.
 #[no_mangle]
-pub extern "C" fn hp_scope_thread_root() -> *mut hp_scope {
+pub extern "C-unwind" fn hp_scope_thread_root() -> *mut hp_scope {
     boundary_or(std::ptr::null_mut(), || new_handle(Scope::thread_root()))
 }
 
 /// A new scope with no parent that reads through to the baseline: its keys and values are
 /// the baseline's until written. It is not entered. Never NULL.
 #[no_mangle]
-pub extern "C" fn hp_scope_new_root() -> *mut hp_scope {
-    boundary_or(std::ptr::null_mut(), || new_handle(Scope::root()))
+pub extern "C-unwind" fn hp_scope_new_root() -> *mut hp_scope {
+    boundary_or_unsynced(std::ptr::null_mut(), || new_handle(Scope::root()))
 }
 
 /// A counter bumped each time `hp_frozen` publishes a baseline, so a binding that mirrors the
 /// baseline knows when to reload it. Static storage; read it as an atomic 64-bit value.
 #[no_mangle]
-pub extern "C" fn hp_baseline_generation() -> *const u64 {
+pub extern "C-unwind" fn hp_baseline_generation() -> *const u64 {
     (crate::scope::baseline_generation() as *const AtomicU64).cast()
 }
 
-/// Called by the library on a thread whose stale flag is raised (see `hp_host_stale_flag`),
-/// before native code reads or enters that thread's current scope.
-pub type hp_sync_fn = Option<unsafe extern "C" fn()>;
+/// Called by the library before native code reads or enters the calling thread's current
+/// scope, when the host changed its scopes (stale flag, `hp_host_stale_flag`) or switched its
+/// context (`hp_host_context_watch`) since the last call, and on a thread's first access. It
+/// brings the native side up to date and returns `HP_OK`; or it calls `hp_host_sync_fail` with
+/// the reason and returns non-zero, and the read fails with `HP_HOST_ERROR` instead of reading
+/// an outdated scope (the thread stays stale, so the next access asks again). It may end the
+/// thread (a host shutting down): the library lets that unwind pass.
+pub type hp_sync_fn = Option<unsafe extern "C-unwind" fn() -> i32>;
 
 /// Register the host runtime's sync callback (NULL removes it). A host that keeps its own
 /// scopes (Python) raises a thread's stale flag whenever they change and brings the native
 /// side up to date from the callback, which runs on that thread, only when native code looks.
 #[no_mangle]
-pub extern "C" fn hp_host_sync_register(callback: hp_sync_fn) {
-    crate::scope::set_host_sync(callback)
+pub extern "C-unwind" fn hp_host_sync_register(callback: hp_sync_fn) {
+    host::set_sync(callback)
+}
+
+/// Inside the sync callback: the reason it is about to fail (UTF-8; invalid bytes are
+/// replaced). The failing read's `hp_last_error()` is this text.
+///
+/// # Safety
+/// `message` must be NULL or point to `len` readable bytes.
+#[no_mangle]
+pub unsafe extern "C-unwind" fn hp_host_sync_fail(message: *const c_char, len: usize) {
+    if message.is_null() {
+        return;
+    }
+    // SAFETY: non-NULL and, per this function's contract, `len` readable bytes.
+    let bytes = unsafe { std::slice::from_raw_parts(message.cast::<u8>(), len) };
+    host::fail_sync(&String::from_utf8_lossy(bytes));
 }
 
 /// The calling thread's stale flag: storing `true` through it makes the next native access to
 /// this thread's current scope call the registered sync callback first. Valid for the life of
 /// the calling thread, and only to be used from it. Never NULL.
 #[no_mangle]
-pub extern "C" fn hp_host_stale_flag() -> *mut bool {
-    crate::scope::host_stale_flag()
+pub extern "C-unwind" fn hp_host_stale_flag() -> *mut bool {
+    crate::cache::stale_flag()
+}
+
+/// Follow the host's context counter for the calling thread (NULL stops): while `*counter`
+/// keeps the value it had when the last sync returned, the thread's native view is current;
+/// when it moves (the host switched contexts: Python's `Context.run`, an asyncio task step),
+/// the next native access syncs first. Checking costs a load and a compare per read. The
+/// counter must stay readable from this thread until it is replaced, the thread calls this
+/// with NULL, or the sync callback is unregistered. Registering one also marks the thread
+/// as the host's: scopes native code enters and exits on it are reported to the stack hook.
+#[no_mangle]
+pub extern "C-unwind" fn hp_host_context_watch(counter: *const u64) {
+    crate::cache::watch_context(counter)
+}
+
+/// Called on a host thread (see `hp_host_context_watch`) after native code entered a scope,
+/// with a new handle to it that the host owns (free it with `hp_scope_free`), and after native
+/// code exited one, with NULL and the tag the host watches the exited scope under (0: none).
+/// A host that keeps its own scopes (Python) mirrors the native scope as its innermost one,
+/// so its reads see the native scope's values and a scope it opens inside builds on it.
+pub type hp_host_stack_fn =
+    Option<unsafe extern "C-unwind" fn(entered: *mut hp_scope, exited_tag: u64)>;
+
+/// Register the host runtime's stack hook (NULL removes it).
+#[no_mangle]
+pub extern "C-unwind" fn hp_host_stack_register(hook: hp_host_stack_fn) {
+    // SAFETY: `hp_scope*` and `void*` have one representation; the hook receives a handle.
+    host::set_stack(hook.map(|f| unsafe {
+        std::mem::transmute::<unsafe extern "C-unwind" fn(*mut hp_scope, u64), host::StackFn>(f)
+    }))
 }
 
 /// Called by the library after a write to a scope the host watches (see `hp_scope_watch`):
 /// the tag the host gave it and the key written (UTF-8, not NUL-terminated; valid during the
 /// call), or NULL and 0 when the scope was cleared. It runs on the watching thread, which
-/// made the write, with no lock held, so it may read the new value back with `hp_get`.
+/// made the write, after the writing call's work is done and with no lock held, so it may read
+/// the new value back with `hp_get`.
 pub type hp_host_write_fn =
-    Option<unsafe extern "C" fn(tag: u64, key: *const c_char, key_len: usize)>;
+    Option<unsafe extern "C-unwind" fn(tag: u64, key: *const c_char, key_len: usize)>;
 
 /// Register the host runtime's write hook (NULL removes it). A host that mirrors its own
 /// scopes into the library (Python) learns this way what native code writes into them.
 #[no_mangle]
-pub extern "C" fn hp_host_write_register(hook: hp_host_write_fn) {
-    crate::scope::set_host_write(hook)
+pub extern "C-unwind" fn hp_host_write_register(hook: hp_host_write_fn) {
+    host::set_write(hook)
 }
 
 /// Report later writes to `scope` (set, relabel, clear; through any handle) made on the
@@ -584,8 +689,8 @@ pub extern "C" fn hp_host_write_register(hook: hp_host_write_fn) {
 /// # Safety
 /// `scope` must be NULL or a live handle.
 #[no_mangle]
-pub unsafe extern "C" fn hp_scope_watch(scope: *const hp_scope, tag: u64) -> i32 {
-    boundary(|| {
+pub unsafe extern "C-unwind" fn hp_scope_watch(scope: *const hp_scope, tag: u64) -> i32 {
+    boundary_unsynced(|| {
         // SAFETY: the caller promises NULL or a live handle.
         let handle = unsafe { scope.as_ref() }.ok_or(Error::NullPointer("scope"))?;
         handle.scope.watch(tag);
@@ -595,7 +700,7 @@ pub unsafe extern "C" fn hp_scope_watch(scope: *const hp_scope, tag: u64) -> i32
 
 /// How many scopes the calling thread has entered and not yet exited.
 #[no_mangle]
-pub extern "C" fn hp_scope_depth() -> usize {
+pub extern "C-unwind" fn hp_scope_depth() -> usize {
     boundary_or(0, Scope::depth)
 }
 
@@ -606,7 +711,7 @@ pub extern "C" fn hp_scope_depth() -> usize {
 /// # Safety
 /// `scope` must be NULL or a live handle.
 #[no_mangle]
-pub unsafe extern "C" fn hp_scope_generation(scope: *const hp_scope) -> *const u64 {
+pub unsafe extern "C-unwind" fn hp_scope_generation(scope: *const hp_scope) -> *const u64 {
     // SAFETY: the caller promises NULL or a live handle.
     match unsafe { scope.as_ref() } {
         Some(handle) => (handle.scope.generation() as *const AtomicU64).cast(),
@@ -619,9 +724,9 @@ pub unsafe extern "C" fn hp_scope_generation(scope: *const hp_scope) -> *const u
 /// # Safety
 /// `scope` must be NULL or a live handle.
 #[no_mangle]
-pub unsafe extern "C" fn hp_scope_clear(scope: *const hp_scope) -> i32 {
+pub unsafe extern "C-unwind" fn hp_scope_clear(scope: *const hp_scope) -> i32 {
     // SAFETY: the caller's promise is passed on.
-    boundary(|| {
+    boundary_on(scope, || {
         unsafe { scope_of(scope) }.clear();
         Ok(())
     })
@@ -630,7 +735,7 @@ pub unsafe extern "C" fn hp_scope_clear(scope: *const hp_scope) -> i32 {
 /// Publish what the calling thread sees now as the frozen baseline: every thread reads it for
 /// the keys its own scopes do not set, and new threads start from it. Atomic.
 #[no_mangle]
-pub extern "C" fn hp_frozen() -> i32 {
+pub extern "C-unwind" fn hp_frozen() -> i32 {
     boundary(|| {
         frozen();
         Ok(())
@@ -643,8 +748,8 @@ pub extern "C" fn hp_frozen() -> i32 {
 /// # Safety
 /// `scope` must be NULL or a live handle; `out` must be writable.
 #[no_mangle]
-pub unsafe extern "C" fn hp_keys(scope: *const hp_scope, out: *mut hp_string) -> i32 {
-    boundary(|| {
+pub unsafe extern "C-unwind" fn hp_keys(scope: *const hp_scope, out: *mut hp_string) -> i32 {
+    boundary_on(scope, || {
         // SAFETY: the caller's promise is passed on.
         let entries = unsafe { scope_of(scope) }.entries();
         let joined = entries
@@ -654,6 +759,22 @@ pub unsafe extern "C" fn hp_keys(scope: *const hp_scope, out: *mut hp_string) ->
             .join("\n");
         // SAFETY: the caller promises `out` is writable.
         unsafe { put(out, owned_string(joined)) }
+    })
+}
+
+/// The keys `scope` itself holds (NULL: the current scope), not those it only reads through
+/// from its parents or the baseline: sorted, joined by `'\n'`, into `*out` (free with
+/// `hp_string_free`). Errors: `HP_NULL_POINTER`.
+///
+/// # Safety
+/// `scope` must be NULL or a live handle; `out` must be writable.
+#[no_mangle]
+pub unsafe extern "C-unwind" fn hp_keys_own(scope: *const hp_scope, out: *mut hp_string) -> i32 {
+    boundary_on(scope, || {
+        // SAFETY: the caller's promise is passed on.
+        let keys = unsafe { scope_of(scope) }.own_keys();
+        // SAFETY: the caller promises `out` is writable.
+        unsafe { put(out, owned_string(keys.join("\n"))) }
     })
 }
 
@@ -670,7 +791,7 @@ unsafe fn set(
     key_len: usize,
     value: impl FnOnce() -> Result<Value>,
 ) -> i32 {
-    boundary(|| {
+    boundary_on(scope, || {
         // SAFETY: the caller's promises are passed on.
         let key = unsafe { text(key, key_len, "key") }?;
         // SAFETY: as above.
@@ -684,7 +805,7 @@ unsafe fn set(
 /// # Safety
 /// `key` must point to `key_len` readable bytes; `scope` must be NULL or a live handle.
 #[no_mangle]
-pub unsafe extern "C" fn hp_set_null(
+pub unsafe extern "C-unwind" fn hp_set_null(
     scope: *const hp_scope,
     key: *const c_char,
     key_len: usize,
@@ -698,7 +819,7 @@ pub unsafe extern "C" fn hp_set_null(
 /// # Safety
 /// As `hp_set_null`.
 #[no_mangle]
-pub unsafe extern "C" fn hp_set_bool(
+pub unsafe extern "C-unwind" fn hp_set_bool(
     scope: *const hp_scope,
     key: *const c_char,
     key_len: usize,
@@ -713,7 +834,7 @@ pub unsafe extern "C" fn hp_set_bool(
 /// # Safety
 /// As `hp_set_null`.
 #[no_mangle]
-pub unsafe extern "C" fn hp_set_i64(
+pub unsafe extern "C-unwind" fn hp_set_i64(
     scope: *const hp_scope,
     key: *const c_char,
     key_len: usize,
@@ -728,7 +849,7 @@ pub unsafe extern "C" fn hp_set_i64(
 /// # Safety
 /// As `hp_set_null`.
 #[no_mangle]
-pub unsafe extern "C" fn hp_set_f64(
+pub unsafe extern "C-unwind" fn hp_set_f64(
     scope: *const hp_scope,
     key: *const c_char,
     key_len: usize,
@@ -743,7 +864,7 @@ pub unsafe extern "C" fn hp_set_f64(
 /// # Safety
 /// As `hp_set_null`, and `value` must point to `value_len` readable bytes.
 #[no_mangle]
-pub unsafe extern "C" fn hp_set_str(
+pub unsafe extern "C-unwind" fn hp_set_str(
     scope: *const hp_scope,
     key: *const c_char,
     key_len: usize,
@@ -766,14 +887,14 @@ pub unsafe extern "C" fn hp_set_str(
 /// # Safety
 /// As `hp_set_null`; `release`, if not NULL, must be callable from any thread.
 #[no_mangle]
-pub unsafe extern "C" fn hp_set_host(
+pub unsafe extern "C-unwind" fn hp_set_host(
     scope: *const hp_scope,
     key: *const c_char,
     key_len: usize,
     object: *mut c_void,
     release: hp_release_fn,
 ) -> i32 {
-    boundary(|| {
+    boundary_on(scope, || {
         // SAFETY: the caller's promises are passed on.
         let key = unsafe { text(key, key_len, "key") }?;
         let host = std::sync::Arc::new(HostObject::new(object, release));
@@ -794,12 +915,12 @@ pub unsafe extern "C" fn hp_set_host(
 /// # Safety
 /// As `hp_set_null`, with `definition` of `len` readable bytes.
 #[no_mangle]
-pub unsafe extern "C" fn hp_set_parsed(
+pub unsafe extern "C-unwind" fn hp_set_parsed(
     scope: *const hp_scope,
     definition: *const c_char,
     len: usize,
 ) -> i32 {
-    boundary(|| {
+    boundary_on(scope, || {
         // SAFETY: the caller's promises are passed on.
         let (key, value) = parse_definition(unsafe { text(definition, len, "definition") }?)?;
         // SAFETY: as above.
@@ -814,14 +935,14 @@ pub unsafe extern "C" fn hp_set_parsed(
 /// # Safety
 /// As `hp_set_null`, with `source` of `source_len` readable bytes.
 #[no_mangle]
-pub unsafe extern "C" fn hp_set_source(
+pub unsafe extern "C-unwind" fn hp_set_source(
     scope: *const hp_scope,
     key: *const c_char,
     key_len: usize,
     source: *const c_char,
     source_len: usize,
 ) -> i32 {
-    boundary(|| {
+    boundary_on(scope, || {
         // SAFETY: the caller's promises are passed on.
         let (key, source) = unsafe {
             (
@@ -844,7 +965,7 @@ pub unsafe extern "C" fn hp_set_source(
 /// # Safety
 /// `key` must point to `key_len` readable bytes; `scope` NULL or live; `out` writable.
 #[no_mangle]
-pub unsafe extern "C" fn hp_get(
+pub unsafe extern "C-unwind" fn hp_get(
     scope: *const hp_scope,
     key: *const c_char,
     key_len: usize,
@@ -865,7 +986,7 @@ unsafe fn get_with<T: OutValue>(
     out: *mut T,
     convert: impl FnOnce(&str, &Value) -> Result<T>,
 ) -> i32 {
-    boundary(|| {
+    boundary_on(scope, || {
         // SAFETY: the caller's promises are passed on.
         let key = unsafe { text(key, key_len, "key") }?;
         // SAFETY: as above.
@@ -881,7 +1002,7 @@ unsafe fn get_with<T: OutValue>(
 /// # Safety
 /// As `hp_get`.
 #[no_mangle]
-pub unsafe extern "C" fn hp_get_bool(
+pub unsafe extern "C-unwind" fn hp_get_bool(
     scope: *const hp_scope,
     key: *const c_char,
     key_len: usize,
@@ -897,7 +1018,7 @@ pub unsafe extern "C" fn hp_get_bool(
 /// # Safety
 /// As `hp_get`.
 #[no_mangle]
-pub unsafe extern "C" fn hp_get_i64(
+pub unsafe extern "C-unwind" fn hp_get_i64(
     scope: *const hp_scope,
     key: *const c_char,
     key_len: usize,
@@ -912,7 +1033,7 @@ pub unsafe extern "C" fn hp_get_i64(
 /// # Safety
 /// As `hp_get`.
 #[no_mangle]
-pub unsafe extern "C" fn hp_get_f64(
+pub unsafe extern "C-unwind" fn hp_get_f64(
     scope: *const hp_scope,
     key: *const c_char,
     key_len: usize,
@@ -928,7 +1049,7 @@ pub unsafe extern "C" fn hp_get_f64(
 /// # Safety
 /// As `hp_get`.
 #[no_mangle]
-pub unsafe extern "C" fn hp_get_str(
+pub unsafe extern "C-unwind" fn hp_get_str(
     scope: *const hp_scope,
     key: *const c_char,
     key_len: usize,
@@ -948,13 +1069,13 @@ pub unsafe extern "C" fn hp_get_str(
 /// # Safety
 /// As `hp_get`.
 #[no_mangle]
-pub unsafe extern "C" fn hp_get_source(
+pub unsafe extern "C-unwind" fn hp_get_source(
     scope: *const hp_scope,
     key: *const c_char,
     key_len: usize,
     out: *mut hp_string,
 ) -> i32 {
-    boundary(|| {
+    boundary_on(scope, || {
         // SAFETY: the caller's promises are passed on.
         let key = unsafe { text(key, key_len, "key") }?;
         // SAFETY: as above.
@@ -1035,7 +1156,7 @@ fn with_key_of(hash: u64, err: Error) -> Error {
 /// # Safety
 /// `out` must be writable.
 #[no_mangle]
-pub unsafe extern "C" fn hp_get_bool_by_hash(hash: u64, out: *mut bool) -> i32 {
+pub unsafe extern "C-unwind" fn hp_get_bool_by_hash(hash: u64, out: *mut bool) -> i32 {
     // SAFETY: the caller's promise is passed on.
     unsafe { by_hash(hash, out, convert::to_bool) }
 }
@@ -1045,7 +1166,7 @@ pub unsafe extern "C" fn hp_get_bool_by_hash(hash: u64, out: *mut bool) -> i32 {
 /// # Safety
 /// `out` must be writable.
 #[no_mangle]
-pub unsafe extern "C" fn hp_get_i64_by_hash(hash: u64, out: *mut i64) -> i32 {
+pub unsafe extern "C-unwind" fn hp_get_i64_by_hash(hash: u64, out: *mut i64) -> i32 {
     // SAFETY: the caller's promise is passed on.
     unsafe { by_hash(hash, out, convert::to_i64) }
 }
@@ -1055,7 +1176,7 @@ pub unsafe extern "C" fn hp_get_i64_by_hash(hash: u64, out: *mut i64) -> i32 {
 /// # Safety
 /// `out` must be writable.
 #[no_mangle]
-pub unsafe extern "C" fn hp_get_f64_by_hash(hash: u64, out: *mut f64) -> i32 {
+pub unsafe extern "C-unwind" fn hp_get_f64_by_hash(hash: u64, out: *mut f64) -> i32 {
     // SAFETY: the caller's promise is passed on.
     unsafe { by_hash(hash, out, convert::to_f64) }
 }
@@ -1066,7 +1187,7 @@ pub unsafe extern "C" fn hp_get_f64_by_hash(hash: u64, out: *mut f64) -> i32 {
 /// # Safety
 /// `out` must be writable.
 #[no_mangle]
-pub unsafe extern "C" fn hp_get_str_by_hash(hash: u64, out: *mut hp_string) -> i32 {
+pub unsafe extern "C-unwind" fn hp_get_str_by_hash(hash: u64, out: *mut hp_string) -> i32 {
     // SAFETY: the caller's promise is passed on.
     unsafe { by_hash(hash, out, |v| convert::to_str(v).map(owned_string)) }
 }
@@ -1107,19 +1228,19 @@ fn by_hash_or_slow<T: Copy>(hash: u64, default_value: T, convert: fn(&Value) -> 
 /// cannot be converted, in which case `hp_last_error()` says why. Use the `_by_hash` form to
 /// tell the two apart.
 #[no_mangle]
-pub extern "C" fn hp_get_bool_or(hash: u64, default_value: bool) -> bool {
+pub extern "C-unwind" fn hp_get_bool_or(hash: u64, default_value: bool) -> bool {
     by_hash_or(hash, default_value, convert::to_bool)
 }
 
 /// As `hp_get_bool_or`, for int.
 #[no_mangle]
-pub extern "C" fn hp_get_i64_or(hash: u64, default_value: i64) -> i64 {
+pub extern "C-unwind" fn hp_get_i64_or(hash: u64, default_value: i64) -> i64 {
     by_hash_or(hash, default_value, convert::to_i64)
 }
 
 /// As `hp_get_bool_or`, for float.
 #[no_mangle]
-pub extern "C" fn hp_get_f64_or(hash: u64, default_value: f64) -> f64 {
+pub extern "C-unwind" fn hp_get_f64_or(hash: u64, default_value: f64) -> f64 {
     by_hash_or(hash, default_value, convert::to_f64)
 }
 
@@ -1134,8 +1255,12 @@ pub extern "C" fn hp_get_f64_or(hash: u64, default_value: f64) -> f64 {
 /// # Safety
 /// `value` must point to an initialised `hp_value`; `out` must be writable.
 #[no_mangle]
-pub unsafe extern "C" fn hp_convert(value: *const hp_value, kind: i32, out: *mut hp_value) -> i32 {
-    boundary(|| {
+pub unsafe extern "C-unwind" fn hp_convert(
+    value: *const hp_value,
+    kind: i32,
+    out: *mut hp_value,
+) -> i32 {
+    boundary_unsynced(|| {
         // SAFETY: the caller's promise is passed on.
         let value = unsafe { value_in(value) }?;
         let converted = match kind {
@@ -1161,12 +1286,12 @@ pub unsafe extern "C" fn hp_convert(value: *const hp_value, kind: i32, out: *mut
 /// # Safety
 /// `text` must point to `len` readable bytes; `out` must be writable.
 #[no_mangle]
-pub unsafe extern "C" fn hp_parse_value(
+pub unsafe extern "C-unwind" fn hp_parse_value(
     text: *const c_char,
     len: usize,
     out: *mut hp_value,
 ) -> i32 {
-    boundary(|| {
+    boundary_unsynced(|| {
         // SAFETY: the caller's promises are passed on.
         let value = convert::parse_value(unsafe { self::text(text, len, "text") }?);
         // SAFETY: as above.
@@ -1179,8 +1304,8 @@ pub unsafe extern "C" fn hp_parse_value(
 /// # Safety
 /// `string` must come from this library and not be freed before.
 #[no_mangle]
-pub unsafe extern "C" fn hp_string_free(string: hp_string) {
-    boundary_or((), || {
+pub unsafe extern "C-unwind" fn hp_string_free(string: hp_string) {
+    boundary_or_unsynced((), || {
         if !string.ptr.is_null() {
             let slice = std::ptr::slice_from_raw_parts_mut(string.ptr.cast::<u8>(), string.len + 1);
             // SAFETY: built by `owned_string` from a boxed slice of `len + 1` bytes.
@@ -1194,7 +1319,7 @@ pub unsafe extern "C" fn hp_string_free(string: hp_string) {
 /// # Safety
 /// `value` must be NULL or a value filled by this library.
 #[no_mangle]
-pub unsafe extern "C" fn hp_value_clear(value: *mut hp_value) {
+pub unsafe extern "C-unwind" fn hp_value_clear(value: *mut hp_value) {
     // SAFETY: the caller promises NULL or a value filled by the library.
     if let Some(value) = unsafe { value.as_mut() } {
         let string = std::mem::replace(
@@ -1213,14 +1338,14 @@ pub unsafe extern "C" fn hp_value_clear(value: *mut hp_value) {
 /// The number of host objects the library holds now (for leak tests: it returns to its
 /// earlier value once the scopes holding them end).
 #[no_mangle]
-pub extern "C" fn hp_live_host_objects() -> usize {
+pub extern "C-unwind" fn hp_live_host_objects() -> usize {
     value::live_host_objects()
 }
 
 /// Stop calling host release callbacks from now on, for a host runtime that is shutting down
 /// (objects still held are then simply forgotten). Cannot be undone.
 #[no_mangle]
-pub extern "C" fn hp_disable_host_release() {
+pub extern "C-unwind" fn hp_disable_host_release() {
     value::disable_host_release()
 }
 

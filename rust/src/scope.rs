@@ -14,14 +14,15 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::ffi::c_char;
 use std::hash::{BuildHasherDefault, Hasher};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use crate::cache;
 use crate::error::{Error, Result};
+use crate::fork::Gated;
 use crate::hash::hash_key;
+use crate::host;
 use crate::key::validate_key;
 use crate::value::Value;
 
@@ -118,7 +119,8 @@ impl Scope {
 
     /// The calling thread's current (innermost) scope.
     pub fn current() -> Scope {
-        sync_host();
+        // A failed host sync keeps the thread stale; the C ABI reports it, Rust reads on.
+        let _ = host::sync();
         with_thread(|t| t.current().clone())
     }
 
@@ -225,26 +227,38 @@ impl Scope {
     /// under `tag` (0 stops). Only that thread's: a hook run on another thread would have to
     /// take the host's lock (Python's GIL) while its owner may be waiting for that thread.
     pub fn watch(&self, tag: u64) {
-        self.0.watcher.store(thread_serial(), Ordering::Release);
+        self.0
+            .watcher
+            .store(host::thread_serial(), Ordering::Release);
         self.0.watch.store(tag, Ordering::Release);
     }
 
     /// Tell the host a scope it mirrors changed: `key`, or everything (`None`, a clear).
     /// Called with no lock held: the host reads the new value back through the library.
     fn report_write(&self, key: Option<&str>) {
+        let tag = self.watch_tag();
+        if tag != 0 {
+            host::report_write(tag, key);
+        }
+    }
+
+    /// The host's tag for this scope if the calling thread watches it (0: not watched here).
+    fn watch_tag(&self) -> u64 {
         let tag = self.0.watch.load(Ordering::Acquire);
-        if tag == 0 || self.0.watcher.load(Ordering::Acquire) != thread_serial() {
-            return;
+        if tag == 0 || self.0.watcher.load(Ordering::Acquire) != host::thread_serial() {
+            return 0;
         }
-        let hook = HOST_WRITE.load(Ordering::Acquire);
-        if hook != 0 {
-            // SAFETY: the only non-zero values stored are `WriteFn` pointers (`set_host_write`).
-            let hook: WriteFn = unsafe { std::mem::transmute::<usize, WriteFn>(hook) };
-            let (text, len) = key.map_or((std::ptr::null(), 0), |k| (k.as_ptr().cast(), k.len()));
-            // SAFETY: the host registered it to be called with a tag it gave and a key that
-            // is valid UTF-8 for the duration of the call (or NULL, 0 for a clear).
-            unsafe { hook(tag, text, len) };
-        }
+        tag
+    }
+
+    /// The keys this scope itself holds (not its parents'), sorted.
+    pub fn own_keys(&self) -> Vec<Arc<str>> {
+        let mut keys: Vec<Arc<str>> = read(&self.0.entries)
+            .values()
+            .map(|e| e.key.clone())
+            .collect();
+        keys.sort();
+        keys
     }
 
     /// Everything this scope sees, flattened (inner values win), sorted by key.
@@ -269,41 +283,39 @@ impl Scope {
     pub fn enter(&self) {
         with_thread(|t| t.stack.push(self.clone()));
         cache::bump_version();
+        if host::stack_hook_wanted() {
+            host::report_stack(Some(self.clone()), 0);
+        }
     }
 
-    /// Leave this scope. It must be the calling thread's current scope, entered on this thread;
-    /// otherwise nothing changes and the error says what is current.
+    /// Leave this scope. It must be the calling thread's current scope, entered on this thread,
+    /// with no host scope opened above it; otherwise nothing changes and the error says why.
     pub fn exit(&self) -> Result<()> {
-        let popped = with_thread(|t| {
-            match t.stack.last() {
-            Some(top) if top.same(self) => Ok(t.stack.pop()),
-            Some(_) if t.stack.iter().any(|open| open.same(self)) => Err(Error::ScopeOrder(format!(
-                "scope exited out of order: it is not the innermost scope of this thread \
-                 ({} scopes are open here); exit the inner scopes first",
-                t.stack.len()
-            ))),
-            Some(_) => Err(Error::ScopeOrder(format!(
-                "scope exited but it is not the innermost scope of this thread, nor open on it \
-                 at all: exited twice, never entered, or entered on another thread \
-                 ({} scopes are open here)",
-                t.stack.len()
-            ))),
-            None => Err(Error::ScopeOrder(
-                "scope exited but no scope is open on this thread (exited twice, or entered on another thread)".into(),
-            )),
-        }
-        })?;
+        let (popped, was_base) = with_thread(|t| t.pop(self))?;
         cache::bump_version();
+        if was_base {
+            // The host mirrored this very scope as its current one; it re-activates its own
+            // current scope when told of the exit, and until then the thread is stale.
+            cache::raise_stale();
+        }
+        let tag = self.watch_tag();
         drop(popped);
+        if host::stack_hook_wanted() {
+            host::report_stack(None, tag);
+        }
         Ok(())
     }
 
-    /// Make `scope` (or, for `None`, the thread's root) the base under this thread's entered
-    /// stack. For host runtimes that track their own current scope per task (Python's
-    /// asyncio): they switch the base when their current scope changes, with no LIFO rule,
-    /// while natively entered scopes keep theirs.
+    /// Make `scope` (or, for `None`, the thread's root) the host's current scope on this
+    /// thread. For host runtimes that track their own current scope per task (Python's
+    /// asyncio): they switch it when their current scope changes, with no LIFO rule. It sits
+    /// above the natively entered scopes it builds on (a host scope opened inside a native
+    /// guard) and beneath the others, which keep their own LIFO rule.
     pub fn activate(scope: Option<&Scope>) {
-        let previous = with_thread(|t| std::mem::replace(&mut t.base, scope.cloned()));
+        let previous = with_thread(|t| {
+            t.base_above = scope.map_or(0, |s| t.entries_below(s));
+            std::mem::replace(&mut t.base, scope.cloned())
+        });
         cache::bump_version();
         drop(previous);
     }
@@ -340,14 +352,15 @@ pub fn checked_hash(key: &str) -> Result<u64> {
     Ok(hash_key(key))
 }
 
-fn read(lock: &RwLock<Map>) -> RwLockReadGuard<'_, Map> {
-    // A poisoned lock only means a panic happened elsewhere while writing a plain map insert;
-    // the map itself is still consistent.
-    lock.read().unwrap_or_else(|e| e.into_inner())
+// A poisoned lock only means a panic happened elsewhere while writing a plain map insert; the
+// map itself is still consistent. Every lock is taken inside the fork gate (see `fork.rs`).
+
+fn read<T>(lock: &RwLock<T>) -> Gated<RwLockReadGuard<'_, T>> {
+    Gated::lock(|| lock.read().unwrap_or_else(|e| e.into_inner()))
 }
 
-fn write(lock: &RwLock<Map>) -> RwLockWriteGuard<'_, Map> {
-    lock.write().unwrap_or_else(|e| e.into_inner())
+fn write<T>(lock: &RwLock<T>) -> Gated<RwLockWriteGuard<'_, T>> {
+    Gated::lock(|| lock.write().unwrap_or_else(|e| e.into_inner()))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -355,23 +368,73 @@ fn write(lock: &RwLock<Map>) -> RwLockWriteGuard<'_, Map> {
 
 struct ThreadState {
     root: Scope,
-    /// The scope a host runtime made current (Python sets its task's scope here), under the
-    /// natively entered stack.
+    /// The scope a host runtime made current (Python sets its task's scope here).
     base: Option<Scope>,
+    /// How many natively entered scopes `base` sits above (those its chain builds on).
+    base_above: usize,
     stack: Vec<Scope>,
 }
 
 impl ThreadState {
     fn current(&self) -> &Scope {
-        self.stack
-            .last()
-            .or(self.base.as_ref())
-            .unwrap_or(&self.root)
+        match self.stack.last() {
+            Some(top) if self.stack.len() > self.base_above => top,
+            _ => self.base.as_ref().unwrap_or(&self.root),
+        }
+    }
+
+    /// How many entries of the stack `scope` builds on: one past the highest entry in its
+    /// chain of parents (0: it builds on none, and sits beneath them all).
+    fn entries_below(&self, scope: &Scope) -> usize {
+        if self.stack.is_empty() {
+            return 0;
+        }
+        let mut node = Some(&scope.0);
+        while let Some(n) = node {
+            if let Some(i) = self.stack.iter().rposition(|open| Arc::ptr_eq(&open.0, n)) {
+                return i + 1;
+            }
+            node = n.parent.as_ref();
+        }
+        0
+    }
+
+    /// Pop `scope` if it is the innermost entered scope and no host scope sits above it;
+    /// whether it was the host's current scope too.
+    fn pop(&mut self, scope: &Scope) -> Result<(Option<Scope>, bool)> {
+        let open = self.stack.len();
+        match self.stack.last() {
+            Some(top) if top.same(scope) => {}
+            Some(_) if self.stack.iter().any(|s| s.same(scope)) => return Err(Error::ScopeOrder(format!(
+                "scope exited out of order: it is not the innermost scope of this thread \
+                 ({open} scopes are open here); exit the inner scopes first"
+            ))),
+            Some(_) => return Err(Error::ScopeOrder(format!(
+                "scope exited but it is not the innermost scope of this thread, nor open on it \
+                 at all: exited twice, never entered, or entered on another thread \
+                 ({open} scopes are open here)"
+            ))),
+            None => return Err(Error::ScopeOrder(
+                "scope exited but no scope is open on this thread (exited twice, or entered on another thread)".into(),
+            )),
+        }
+        let was_base = self.base.as_ref().is_some_and(|b| b.same(scope));
+        if self.base_above == open && !was_base {
+            return Err(Error::ScopeOrder(format!(
+                "scope exited while a scope the host runtime (Python) entered inside it is still \
+                 open on this thread ({open} native scopes are open here); leave that scope first"
+            )));
+        }
+        self.base_above = self.base_above.min(open - 1);
+        if was_base {
+            self.base = None;
+        }
+        Ok((self.stack.pop(), was_base))
     }
 }
 
 thread_local! {
-    static THREAD: RefCell<ThreadState> = RefCell::new(ThreadState { root: Scope::root(), base: None, stack: Vec::new() });
+    static THREAD: RefCell<ThreadState> = RefCell::new(ThreadState { root: Scope::root(), base: None, base_above: 0, stack: Vec::new() });
     static BASELINE_CACHE: RefCell<(u64, Arc<Map>)> = RefCell::new((0, Arc::new(Map::default())));
 }
 
@@ -388,7 +451,7 @@ fn current_unsynced() -> Scope {
 
 /// Read the calling thread's current scope by precomputed hash and apply `f` to the entry.
 pub fn read_current<R>(hash: u64, f: impl FnOnce(&Entry) -> R) -> Option<R> {
-    sync_host();
+    let _ = host::sync();
     current_unsynced().lookup(hash, None, f)
 }
 
@@ -396,72 +459,10 @@ pub fn read_current<R>(hash: u64, f: impl FnOnce(&Entry) -> R) -> Option<R> {
 /// the per-thread read cache: the fast path of compiled-in keys.
 #[inline]
 pub fn read_current_value(hash: u64) -> Option<Value> {
+    let _ = host::sync();
     cache::read(hash, || {
         current_unsynced().lookup(hash, None, |e| e.value.clone())
     })
-}
-
-// ---------------------------------------------------------------------------------------------
-// Lazy synchronisation with a host runtime
-//
-// A host such as Python keeps its scopes itself and changes them far more often than native
-// code reads them. Instead of mirroring every change at once, it raises this thread's stale
-// flag (a plain store, no call into the library); the next native access to the thread's
-// current scope first calls the host's sync callback, which brings the native side up to date.
-
-/// Called on a thread whose stale flag is raised, before native code touches its current scope.
-pub type SyncFn = unsafe extern "C" fn();
-
-static HOST_SYNC: AtomicUsize = AtomicUsize::new(0);
-
-/// Register (or, with `None`, remove) the host's sync callback.
-pub fn set_host_sync(callback: Option<SyncFn>) {
-    HOST_SYNC.store(callback.map_or(0, |f| f as usize), Ordering::Release);
-}
-
-/// The calling thread's stale flag, for the host to raise with a plain store.
-pub fn host_stale_flag() -> *mut bool {
-    cache::CACHE.with(|c| c.stale.as_ptr())
-}
-
-#[inline]
-fn sync_host() {
-    if cache::CACHE.with(|c| c.stale.get()) {
-        run_host_sync();
-    }
-}
-
-#[cold]
-pub(crate) fn run_host_sync() {
-    cache::CACHE.with(|c| c.stale.set(false));
-    let callback = HOST_SYNC.load(Ordering::Acquire);
-    if callback != 0 {
-        // SAFETY: the only non-zero values stored are `SyncFn` pointers (see `set_host_sync`).
-        let callback: SyncFn = unsafe { std::mem::transmute::<usize, SyncFn>(callback) };
-        // SAFETY: the host registered it to be called on its own threads, with no arguments;
-        // the flag is lowered first, so its calls back into the library do not recurse here.
-        unsafe { callback() };
-    }
-}
-
-/// Called after a write to a scope the host watches: its tag and the key written (UTF-8,
-/// not NUL-terminated), or NULL and 0 when the scope was cleared.
-pub type WriteFn = unsafe extern "C" fn(tag: u64, key: *const c_char, key_len: usize);
-
-static HOST_WRITE: AtomicUsize = AtomicUsize::new(0);
-
-/// Register (or, with `None`, remove) the host's write hook.
-pub fn set_host_write(hook: Option<WriteFn>) {
-    HOST_WRITE.store(hook.map_or(0, |f| f as usize), Ordering::Release);
-}
-
-/// A number naming the calling thread, never reused in this process (never 0).
-fn thread_serial() -> u64 {
-    static NEXT: AtomicU64 = AtomicU64::new(1);
-    thread_local! {
-        static SERIAL: u64 = NEXT.fetch_add(1, Ordering::Relaxed);
-    }
-    SERIAL.with(|serial| *serial)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -478,7 +479,7 @@ fn with_baseline<R>(f: impl FnOnce(&Map) -> R) -> R {
         let mut cache = cache.borrow_mut();
         let mut replaced = None;
         if cache.0 != published {
-            let latest = BASELINE.read().unwrap_or_else(|e| e.into_inner()).clone();
+            let latest = read(&BASELINE).clone();
             replaced = Some(std::mem::replace(
                 &mut *cache,
                 (published, latest.unwrap_or_default()),
@@ -505,7 +506,7 @@ pub fn frozen() {
         .map(|e| (hash_key(&e.key), e))
         .collect();
     let old = {
-        let mut slot = BASELINE.write().unwrap_or_else(|e| e.into_inner());
+        let mut slot = write(&BASELINE);
         let old = slot.replace(Arc::new(map));
         BASELINE_GENERATION.fetch_add(1, Ordering::AcqRel);
         cache::note_write();

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 /// Called once, when the last copy of a host object is dropped by the engine.
-pub type ReleaseFn = unsafe extern "C" fn(object: *mut c_void);
+pub type ReleaseFn = unsafe extern "C-unwind" fn(object: *mut c_void);
 
 /// A value as stored in a scope. Cloning is cheap: strings and host objects are shared.
 #[derive(Clone, Debug)]
@@ -102,10 +102,8 @@ impl Drop for HostObject {
     fn drop(&mut self) {
         LIVE_HOST_OBJECTS.fetch_sub(1, Ordering::Relaxed);
         if let Some(release) = self.release {
-            if self.armed.load(Ordering::Acquire) && RELEASE_ENABLED.load(Ordering::Acquire) {
-                // SAFETY: the host gave us this callback with this pointer and promised that
-                // calling it once, from any thread, is correct.
-                unsafe { release(self.pointer) }
+            if self.armed.load(Ordering::Acquire) {
+                crate::host::release(release, self.pointer);
             }
         }
     }
@@ -114,6 +112,15 @@ impl Drop for HostObject {
 impl fmt::Debug for HostObject {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "HostObject({:p})", self.pointer)
+    }
+}
+
+/// Give a host object back to its owner, unless the host is shutting down.
+pub(crate) fn call_release(release: ReleaseFn, pointer: *mut c_void) {
+    if RELEASE_ENABLED.load(Ordering::Acquire) {
+        // SAFETY: the host gave us this callback with this pointer and promised that calling
+        // it once, from any thread, is correct.
+        unsafe { release(pointer) }
     }
 }
 

@@ -31,7 +31,9 @@ fn header_declares_the_abi() {
     for needle in [
         "#ifndef HYPERPARAMETER_H",
         "extern \"C\"",
-        "#define HP_ABI_VERSION 1",
+        "#define HP_ABI_VERSION 2",
+        "#define HP_HOST_ERROR 10",
+        "typedef int32_t (*hp_sync_fn)(void);",
         "#define HP_OK 0",
         "#define HP_SCOPE_ORDER 5",
         "uint32_t hp_abi_version(void);",

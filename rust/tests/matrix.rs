@@ -172,7 +172,7 @@ fn rs07_integers_beyond_i64() {
 // panics naming the key.
 static RELEASED: AtomicUsize = AtomicUsize::new(0);
 
-unsafe extern "C" fn count_release(_: *mut c_void) {
+unsafe extern "C-unwind" fn count_release(_: *mut c_void) {
     RELEASED.fetch_add(1, Ordering::SeqCst);
 }
 

@@ -721,7 +721,7 @@ fn dropping_a_hundred_thousand_long_parent_chain() {
 static RELEASES: AtomicUsize = AtomicUsize::new(0);
 static RELEASED: Mutex<Vec<usize>> = Mutex::new(Vec::new());
 
-unsafe extern "C" fn release(object: *mut c_void) {
+unsafe extern "C-unwind" fn release(object: *mut c_void) {
     RELEASES.fetch_add(1, Ordering::SeqCst);
     RELEASED.lock().unwrap().push(object as usize);
 }
