@@ -52,7 +52,7 @@ TRAMPOLINES = r"""
 static void _hp_release_host(void *);
 static int32_t _hp_sync_host(void);
 static void _hp_host_write(uint64_t, const char *, size_t);
-static void _hp_host_stack(hp_scope *, uint64_t);
+static void _hp_host_stack(bool, uint64_t);
 
 static int hp_py_unavailable(void) {
 #if PY_VERSION_HEX >= 0x030D0000
@@ -85,11 +85,9 @@ static void hp_py_release(void *object) {
     }
 }
 
-static void hp_py_stack(hp_scope *entered, uint64_t exited_tag) {
+static void hp_py_stack(bool entered, uint64_t exited_tag) {
     if (PyGILState_GetThisThreadState() != NULL && !hp_py_unavailable()) {
         _hp_host_stack(entered, exited_tag);
-    } else if (entered != NULL) {
-        hp_scope_free(entered);
     }
 }
 """
@@ -101,10 +99,10 @@ ffibuilder.cdef(cdef_from_header(HEADER.read_text(encoding="utf-8")))
 ffibuilder.cdef('extern "Python" void _hp_release_host(void *);')
 ffibuilder.cdef('extern "Python" int32_t _hp_sync_host(void);')
 ffibuilder.cdef('extern "Python" void _hp_host_write(uint64_t, const char *, size_t);')
-ffibuilder.cdef('extern "Python" void _hp_host_stack(hp_scope *, uint64_t);')
+ffibuilder.cdef('extern "Python" void _hp_host_stack(bool, uint64_t);')
 ffibuilder.cdef("int32_t hp_py_sync(void);")
 ffibuilder.cdef("void hp_py_write(uint64_t, const char *, size_t);")
-ffibuilder.cdef("void hp_py_stack(hp_scope *, uint64_t);")
+ffibuilder.cdef("void hp_py_stack(bool, uint64_t);")
 ffibuilder.cdef("void hp_py_release(void *);")
 ffibuilder.set_source(
     "hyperparameter._native_ffi",

@@ -79,8 +79,8 @@ _stack_callback: list = []
 
 
 @ffi.def_extern()
-def _hp_host_stack(entered: Any, exited_tag: int) -> None:
-    handle = None if entered == ffi.NULL else ffi.gc(entered, lib.hp_scope_free)
+def _hp_host_stack(entered: bool, exited_tag: int) -> None:
+    handle = ffi.gc(lib.hp_scope_current(), lib.hp_scope_free) if entered else None
     for callback in _stack_callback:
         callback(handle, int(exited_tag))
 

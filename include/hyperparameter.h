@@ -127,13 +127,14 @@ typedef struct hp_scope hp_scope;
 typedef int32_t (*hp_sync_fn)(void);
 
 /**
- * Called on a host thread (see `hp_host_context_watch`) after native code entered a scope,
- * with a new handle to it that the host owns (free it with `hp_scope_free`), and after native
- * code exited one, with NULL and the tag the host watches the exited scope under (0: none).
- * A host that keeps its own scopes (Python) mirrors the native scope as its innermost one,
- * so its reads see the native scope's values and a scope it opens inside builds on it.
+ * Called on a host thread (see `hp_host_context_watch`) after native code entered a scope
+ * (`entered` true: it is the thread's current scope now, `hp_scope_current` gives a handle)
+ * or exited one (`entered` false; `exited_tag`: the tag the host watches the exited scope
+ * under, 0 if none). A host that keeps its own scopes (Python) mirrors the native scope as
+ * its innermost one, so its reads see the native scope's values and a scope it opens inside
+ * builds on it.
  */
-typedef void (*hp_host_stack_fn)(struct hp_scope *entered,
+typedef void (*hp_host_stack_fn)(bool entered,
                                  uint64_t exited_tag);
 
 /**

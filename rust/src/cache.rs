@@ -16,8 +16,6 @@
 use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use crate::value::Value;
-
 const SLOTS: usize = 64;
 /// Never a valid version, so an unused slot never matches.
 const UNUSED: u64 = u64::MAX;
@@ -172,40 +170,33 @@ pub(crate) fn hit(hash: u64) -> Option<Cached> {
     })
 }
 
-/// The value of `hash` in the calling thread's current scope; `walk` answers on a cache miss.
-/// The caller has synced with the host.
+/// The thread's valid slot for `hash`, without asking whether the host must sync first (the
+/// caller has synced).
 #[inline]
-pub(crate) fn read(hash: u64, walk: impl FnOnce() -> Option<Value>) -> Option<Value> {
+pub(crate) fn cached(hash: u64) -> Option<Cached> {
     CACHE.with(|c| {
-        let writes = WRITES.load(Ordering::Acquire);
         let slot = &c.slots[hash as usize % SLOTS];
-        if slot.hash.get() == hash
+        let valid = slot.hash.get() == hash
             && slot.version.get() == c.version.get()
-            && slot.writes.get() == writes
-        {
-            return match slot.value.get() {
-                Cached::Missing => None,
-                Cached::Null => Some(Value::Null),
-                Cached::Bool(b) => Some(Value::Bool(b)),
-                Cached::Int(i) => Some(Value::Int(i)),
-                Cached::Float(x) => Some(Value::Float(x)),
-            };
-        }
-        let found = walk();
-        let cached = match &found {
-            None => Some(Cached::Missing),
-            Some(Value::Null) => Some(Cached::Null),
-            Some(Value::Bool(b)) => Some(Cached::Bool(*b)),
-            Some(Value::Int(i)) => Some(Cached::Int(*i)),
-            Some(Value::Float(x)) => Some(Cached::Float(*x)),
-            Some(_) => None,
-        };
-        if let Some(value) = cached {
-            slot.hash.set(hash);
-            slot.version.set(c.version.get());
-            slot.writes.set(writes);
-            slot.value.set(value);
-        }
-        found
+            && slot.writes.get() == WRITES.load(Ordering::Acquire);
+        valid.then(|| slot.value.get())
     })
+}
+
+/// Remember the answer for `hash`, read while the write counter was `writes`.
+#[inline]
+pub(crate) fn store(hash: u64, writes: u64, value: Cached) {
+    CACHE.with(|c| {
+        let slot = &c.slots[hash as usize % SLOTS];
+        slot.hash.set(hash);
+        slot.version.set(c.version.get());
+        slot.writes.set(writes);
+        slot.value.set(value);
+    })
+}
+
+/// The global write counter now: read it before reading the scopes whose answer is stored.
+#[inline]
+pub(crate) fn writes() -> u64 {
+    WRITES.load(Ordering::Acquire)
 }

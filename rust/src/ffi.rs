@@ -176,8 +176,8 @@ fn boundary_unsynced(body: impl FnOnce() -> Result<()>) -> i32 {
 
 fn boundary_with(sync: bool, body: impl FnOnce() -> Result<()>) -> i32 {
     if sync {
-        if let Err(err) = host::sync() {
-            return fail(err);
+        if let Err(reason) = host::sync() {
+            return fail(Error::Host(reason));
         }
     }
     match host::deferring(|| catch_unwind(AssertUnwindSafe(body))) {
@@ -199,8 +199,8 @@ fn fail(err: Error) -> i32 {
 /// The boundary for functions that cannot report a status: a panic, or a failed host sync,
 /// yields `fallback` (with the reason in `hp_last_error()`).
 fn boundary_or<T>(fallback: T, body: impl FnOnce() -> T) -> T {
-    if let Err(err) = host::sync() {
-        record_error(err.to_string());
+    if let Err(reason) = host::sync() {
+        record_error(reason);
         return fallback;
     }
     boundary_or_unsynced(fallback, body)
@@ -326,11 +326,6 @@ unsafe fn put<T: OutValue>(out: *mut T, value: T) -> Result<()> {
 
 fn new_handle(scope: Scope) -> *mut hp_scope {
     Box::into_raw(Box::new(hp_scope { scope }))
-}
-
-/// A new handle to `scope`, for the host runtime's stack hook.
-pub(crate) fn into_handle(scope: Scope) -> *mut hp_scope {
-    new_handle(scope)
 }
 
 fn owned_string(text: String) -> hp_string {
@@ -649,21 +644,18 @@ pub extern "C-unwind" fn hp_host_context_watch(counter: *const u64) {
     crate::cache::watch_context(counter)
 }
 
-/// Called on a host thread (see `hp_host_context_watch`) after native code entered a scope,
-/// with a new handle to it that the host owns (free it with `hp_scope_free`), and after native
-/// code exited one, with NULL and the tag the host watches the exited scope under (0: none).
-/// A host that keeps its own scopes (Python) mirrors the native scope as its innermost one,
-/// so its reads see the native scope's values and a scope it opens inside builds on it.
-pub type hp_host_stack_fn =
-    Option<unsafe extern "C-unwind" fn(entered: *mut hp_scope, exited_tag: u64)>;
+/// Called on a host thread (see `hp_host_context_watch`) after native code entered a scope
+/// (`entered` true: it is the thread's current scope now, `hp_scope_current` gives a handle)
+/// or exited one (`entered` false; `exited_tag`: the tag the host watches the exited scope
+/// under, 0 if none). A host that keeps its own scopes (Python) mirrors the native scope as
+/// its innermost one, so its reads see the native scope's values and a scope it opens inside
+/// builds on it.
+pub type hp_host_stack_fn = Option<unsafe extern "C-unwind" fn(entered: bool, exited_tag: u64)>;
 
 /// Register the host runtime's stack hook (NULL removes it).
 #[no_mangle]
 pub extern "C-unwind" fn hp_host_stack_register(hook: hp_host_stack_fn) {
-    // SAFETY: `hp_scope*` and `void*` have one representation; the hook receives a handle.
-    host::set_stack(hook.map(|f| unsafe {
-        std::mem::transmute::<unsafe extern "C-unwind" fn(*mut hp_scope, u64), host::StackFn>(f)
-    }))
+    host::set_stack(hook)
 }
 
 /// Called by the library after a write to a scope the host watches (see `hp_scope_watch`):
@@ -1346,7 +1338,7 @@ pub extern "C-unwind" fn hp_live_host_objects() -> usize {
 /// (objects still held are then simply forgotten). Cannot be undone.
 #[no_mangle]
 pub extern "C-unwind" fn hp_disable_host_release() {
-    value::disable_host_release()
+    host::disable_release()
 }
 
 #[cfg(test)]

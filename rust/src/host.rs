@@ -12,13 +12,13 @@
 
 use std::cell::{Cell, RefCell};
 use std::ffi::{c_char, c_void};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use crate::cache;
-use crate::error::{Error, Result};
-use crate::scope::Scope;
-use crate::value::ReleaseFn;
+
+/// Called once, when the last copy of a host object is dropped by the engine.
+pub type ReleaseFn = unsafe extern "C-unwind" fn(object: *mut c_void);
 
 /// Brings the calling thread's native view up to date; returns 0, or non-zero after telling
 /// the engine why with [`fail_sync`].
@@ -28,11 +28,13 @@ pub type SyncFn = unsafe extern "C-unwind" fn() -> i32;
 /// NUL-terminated), or NULL and 0 when the scope was cleared.
 pub type WriteFn = unsafe extern "C-unwind" fn(tag: u64, key: *const c_char, key_len: usize);
 
-/// Told when native code entered a scope on one of the host's threads (`entered`: a new handle
-/// the host owns) or exited one (`entered` NULL; `exited_tag`: the tag the host watches it
-/// under, 0 if none).
-pub type StackFn = unsafe extern "C-unwind" fn(entered: *mut c_void, exited_tag: u64);
+/// Told when native code entered a scope on one of the host's threads (`entered`; it is the
+/// thread's current scope now) or exited one (`exited_tag`: the tag the host watches it under,
+/// 0 if none).
+pub type StackFn = unsafe extern "C-unwind" fn(entered: bool, exited_tag: u64);
 
+/// Cleared by a host runtime that is shutting down: its release callbacks must not run any more.
+static RELEASE_ENABLED: AtomicBool = AtomicBool::new(true);
 static SYNC: AtomicUsize = AtomicUsize::new(0);
 static WRITE: AtomicUsize = AtomicUsize::new(0);
 static STACK: AtomicUsize = AtomicUsize::new(0);
@@ -67,7 +69,7 @@ struct HostThread {
 enum Pending {
     Write(u64, Option<Arc<str>>),
     Release(ReleaseFn, usize),
-    Stack(Option<Scope>, u64),
+    Stack(bool, u64),
 }
 
 thread_local! {
@@ -85,7 +87,8 @@ thread_local! {
 /// sync. Inside the panic boundary, or inside the sync callback itself, this does nothing: the
 /// boundary synced before it was entered.
 #[inline]
-pub(crate) fn sync() -> Result<()> {
+/// `Err` holds the host's reason.
+pub(crate) fn sync() -> Result<(), String> {
     if cache::needs_sync() {
         return sync_now();
     }
@@ -94,7 +97,7 @@ pub(crate) fn sync() -> Result<()> {
 
 #[cold]
 #[inline(never)]
-fn sync_now() -> Result<()> {
+fn sync_now() -> Result<(), String> {
     let busy = THREAD
         .try_with(|t| t.depth.get() > 0 || t.syncing.get())
         .unwrap_or(true);
@@ -118,11 +121,11 @@ fn sync_now() -> Result<()> {
         // Stay stale: every read retries and fails loudly until the host can sync again.
         cache::raise_stale();
         let reason = THREAD.with(|t| std::mem::take(&mut *t.failure.borrow_mut()));
-        return Err(Error::Host(if reason.is_empty() {
+        return Err(if reason.is_empty() {
             format!("the host runtime could not sync this thread's scopes (status {status})")
         } else {
             reason
-        }));
+        });
     }
     cache::context_synced();
     Ok(())
@@ -161,9 +164,7 @@ fn flush() {
         for call in pending {
             match call {
                 Pending::Write(tag, key) => call_write(tag, key.as_deref()),
-                Pending::Release(release, pointer) => {
-                    crate::value::call_release(release, pointer as *mut c_void)
-                }
+                Pending::Release(release, pointer) => call_release(release, pointer as *mut c_void),
                 Pending::Stack(entered, tag) => call_stack(entered, tag),
             }
         }
@@ -202,8 +203,21 @@ pub(crate) fn release(release: ReleaseFn, pointer: *mut c_void) {
     if deferred() {
         defer(Pending::Release(release, pointer as usize));
     } else {
-        crate::value::call_release(release, pointer);
+        call_release(release, pointer);
     }
+}
+
+fn call_release(release: ReleaseFn, pointer: *mut c_void) {
+    if RELEASE_ENABLED.load(Ordering::Acquire) {
+        // SAFETY: the host gave us this callback with this pointer and promised that calling
+        // it once, from any thread, is correct.
+        unsafe { release(pointer) }
+    }
+}
+
+/// Stop calling release callbacks (a host runtime is shutting down). Cannot be undone.
+pub fn disable_release() {
+    RELEASE_ENABLED.store(false, Ordering::Release);
 }
 
 /// Whether native scope changes on this thread are the host's business: a thread the host
@@ -212,9 +226,9 @@ pub(crate) fn stack_hook_wanted() -> bool {
     STACK.load(Ordering::Relaxed) != 0 && cache::host_thread()
 }
 
-/// Tell the host native code entered `entered`, or exited the scope it watches under
-/// `exited_tag`, on this thread.
-pub(crate) fn report_stack(entered: Option<Scope>, exited_tag: u64) {
+/// Tell the host native code entered a scope (`entered`), or exited the scope it watches
+/// under `exited_tag`, on this thread.
+pub(crate) fn report_stack(entered: bool, exited_tag: u64) {
     if deferred() {
         defer(Pending::Stack(entered, exited_tag));
     } else {
@@ -222,19 +236,15 @@ pub(crate) fn report_stack(entered: Option<Scope>, exited_tag: u64) {
     }
 }
 
-fn call_stack(entered: Option<Scope>, exited_tag: u64) {
+fn call_stack(entered: bool, exited_tag: u64) {
     let hook = STACK.load(Ordering::Acquire);
     if hook == 0 {
         return;
     }
     // SAFETY: the only non-zero values stored are `StackFn` pointers (see `set_stack`).
     let hook: StackFn = unsafe { std::mem::transmute::<usize, StackFn>(hook) };
-    let handle = entered.map_or(std::ptr::null_mut(), |scope| {
-        crate::ffi::into_handle(scope).cast()
-    });
-    // SAFETY: the host registered it for exactly these arguments; an entered scope's handle
-    // becomes the host's to free.
-    unsafe { hook(handle, exited_tag) };
+    // SAFETY: the host registered it for exactly these arguments.
+    unsafe { hook(entered, exited_tag) };
 }
 
 /// A number naming the calling thread, never reused in this process (never 0).

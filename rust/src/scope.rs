@@ -18,7 +18,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-use crate::cache;
+use crate::cache::{self, Cached};
 use crate::error::{Error, Result};
 use crate::fork::Gated;
 use crate::hash::hash_key;
@@ -284,7 +284,7 @@ impl Scope {
         with_thread(|t| t.stack.push(self.clone()));
         cache::bump_version();
         if host::stack_hook_wanted() {
-            host::report_stack(Some(self.clone()), 0);
+            host::report_stack(true, 0);
         }
     }
 
@@ -301,7 +301,7 @@ impl Scope {
         let tag = self.watch_tag();
         drop(popped);
         if host::stack_hook_wanted() {
-            host::report_stack(None, tag);
+            host::report_stack(false, tag);
         }
         Ok(())
     }
@@ -460,9 +460,29 @@ pub fn read_current<R>(hash: u64, f: impl FnOnce(&Entry) -> R) -> Option<R> {
 #[inline]
 pub fn read_current_value(hash: u64) -> Option<Value> {
     let _ = host::sync();
-    cache::read(hash, || {
-        current_unsynced().lookup(hash, None, |e| e.value.clone())
-    })
+    if let Some(cached) = cache::cached(hash) {
+        return match cached {
+            Cached::Missing => None,
+            Cached::Null => Some(Value::Null),
+            Cached::Bool(b) => Some(Value::Bool(b)),
+            Cached::Int(i) => Some(Value::Int(i)),
+            Cached::Float(x) => Some(Value::Float(x)),
+        };
+    }
+    let writes = cache::writes();
+    let found = current_unsynced().lookup(hash, None, |e| e.value.clone());
+    let cached = match &found {
+        None => Some(Cached::Missing),
+        Some(Value::Null) => Some(Cached::Null),
+        Some(Value::Bool(b)) => Some(Cached::Bool(*b)),
+        Some(Value::Int(i)) => Some(Cached::Int(*i)),
+        Some(Value::Float(x)) => Some(Cached::Float(*x)),
+        Some(_) => None, // strings and host objects are always read from the scopes
+    };
+    if let Some(cached) = cached {
+        cache::store(hash, writes, cached);
+    }
+    found
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -5,8 +5,7 @@ use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
-/// Called once, when the last copy of a host object is dropped by the engine.
-pub type ReleaseFn = unsafe extern "C-unwind" fn(object: *mut c_void);
+pub use crate::host::ReleaseFn;
 
 /// A value as stored in a scope. Cloning is cheap: strings and host objects are shared.
 #[derive(Clone, Debug)]
@@ -60,8 +59,6 @@ value_from!(bool => Bool, i64 => Int, i32 => Int, u32 => Int, i16 => Int, u16 =>
 
 /// How many host objects are alive in the engine, for leak tests.
 static LIVE_HOST_OBJECTS: AtomicUsize = AtomicUsize::new(0);
-/// Cleared by a host runtime that is shutting down: its callbacks must not run any more.
-static RELEASE_ENABLED: AtomicBool = AtomicBool::new(true);
 
 /// An object owned by a host runtime (a Python object, say): a pointer the engine never reads,
 /// and the callback that gives it back to its owner.
@@ -115,21 +112,7 @@ impl fmt::Debug for HostObject {
     }
 }
 
-/// Give a host object back to its owner, unless the host is shutting down.
-pub(crate) fn call_release(release: ReleaseFn, pointer: *mut c_void) {
-    if RELEASE_ENABLED.load(Ordering::Acquire) {
-        // SAFETY: the host gave us this callback with this pointer and promised that calling
-        // it once, from any thread, is correct.
-        unsafe { release(pointer) }
-    }
-}
-
 /// The number of host objects the engine still holds.
 pub fn live_host_objects() -> usize {
     LIVE_HOST_OBJECTS.load(Ordering::Relaxed)
-}
-
-/// Stop calling release callbacks (a host runtime is shutting down). Cannot be undone.
-pub fn disable_host_release() {
-    RELEASE_ENABLED.store(false, Ordering::Release);
 }
