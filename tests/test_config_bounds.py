@@ -237,7 +237,7 @@ def test_yaml_merge_keys_are_not_duplicates(yaml_loader: str) -> None:
         "merge.yaml",
         """\
         base: &base {lr: 0.1, bs: 32, act: relu}
-        wide: &wide {bs: 256, width: 4}
+        wide: &wide {width: 4, depth: 2}
         small:
           <<: *base
           bs: 8
@@ -251,7 +251,8 @@ def test_yaml_merge_keys_are_not_duplicates(yaml_loader: str) -> None:
     )
     cfg = hp.config("merge.yaml")
     assert cfg["small"] == {"lr": 0.1, "bs": 8, "act": "relu"}
-    assert cfg["both"] == {"bs": 256, "width": 4, "lr": 0.1, "act": "gelu"}
+    # (No key in two merged mappings: which one wins differs between PyYAML 6.0.3 and 6.0.4.)
+    assert cfg["both"] == {"width": 4, "depth": 2, "lr": 0.1, "bs": 32, "act": "gelu"}
     assert cfg["inline"] == {"lr": 2}
     # A key given twice inside the mapping a merge brings in is still one given twice.
     write("in_anchor.yaml", "base: &base {lr: 0.1, lr: 0.2}\nsmall: {<<: *base}\n")
