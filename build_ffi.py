@@ -35,7 +35,8 @@ def cdef_from_header(text: str) -> str:
     return "\n".join(kept)
 
 
-def target_dir() -> Path:
+def cargo_release_dir() -> Path:
+    """Where ``cargo build --release`` puts the engine; setup.py copies it from here too."""
     return Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target")) / "release"
 
 
@@ -109,7 +110,7 @@ ffibuilder.set_source(
     TRAMPOLINES,
     include_dirs=[str(ROOT / "include")],
     libraries=["hyperparameter"],
-    library_dirs=[str(target_dir())],
+    library_dirs=[str(cargo_release_dir())],
     # Load the one libhyperparameter.so that sits beside the extension in the package.
     extra_link_args=["-Wl,-rpath,$ORIGIN"],
     define_macros=[("_CFFI_NO_LIMITED_API", None)],

@@ -5,9 +5,9 @@ Everything else about the package is declared in pyproject.toml.
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 from setuptools import setup
@@ -16,9 +16,9 @@ from setuptools.command.build_ext import build_ext
 ROOT = Path(__file__).resolve().parent
 LIBRARY = "libhyperparameter.so"
 
-
-def cargo_target() -> Path:
-    return Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target")) / "release"
+# build_ffi.py sits beside this file, but a PEP 517 backend does not put this folder on sys.path.
+sys.path.insert(0, str(ROOT))
+from build_ffi import cargo_release_dir  # noqa: E402
 
 
 class BuildEngineThenExtension(build_ext):
@@ -43,7 +43,7 @@ class BuildEngineThenExtension(build_ext):
     @staticmethod
     def _install_engine(package_dir: Path) -> None:
         package_dir.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(cargo_target() / LIBRARY, package_dir / LIBRARY)
+        shutil.copy2(cargo_release_dir() / LIBRARY, package_dir / LIBRARY)
         include = package_dir / "include"
         include.mkdir(exist_ok=True)
         for header in ("hyperparameter.h", "hyperparameter.hpp"):

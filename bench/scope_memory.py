@@ -28,7 +28,7 @@ def main() -> None:
     args = parser.parse_args()
     native = None
     if hp.backend_name() == "native":
-        from hyperparameter._native import NativeBackend as native
+        from hyperparameter._backends.native import NativeBackend as native
     start = rss_mib()
     started = time.perf_counter()
     print(f"backend {hp.backend_name()}, {args.cycles:,} cycles; RSS at start {start:.1f} MiB")

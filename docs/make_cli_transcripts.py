@@ -5,7 +5,7 @@
 
 docs/cli.md marks each transcript with ``<!-- transcript: NAME -->`` ... ``<!-- end transcript -->``;
 everything outside the markers is prose written by hand and is left alone. Commands run with
-this interpreter (``python`` -> ``sys.executable``, ``hp`` -> ``python -m hyperparameter._tool``),
+this interpreter (``python`` -> ``sys.executable``, ``hp`` -> ``python -m hyperparameter._cli.tool``),
 80 columns, from the repository root or from a scratch folder holding the example files.
 """
 
@@ -137,7 +137,7 @@ def _argv(command: str) -> list[str]:
     if words[0] == "python":
         return [sys.executable, *words[1:]]
     if words[0] == "hp":
-        return [sys.executable, "-m", "hyperparameter._tool", *words[1:]]
+        return [sys.executable, "-m", "hyperparameter._cli.tool", *words[1:]]
     raise ValueError(f"cannot run {command!r}")
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import sys
 from typing import Any, Callable, Optional, Sequence, Union
 
-from ._backend import backend as _backend
+from ._backends import backend as _backend
 from ._build_info import get_cmake_dir, get_include, get_library, get_pkgconfig_dir
 from ._config_types import Config
 from ._config_types import PathLike as _PathLike
@@ -115,7 +115,7 @@ def launch(
     # The calling module is the frame just above this one; the command-line module is called
     # from here, so it is told rather than left to look.
     caller_globals = sys._getframe(1).f_globals if target is None else {}
-    from ._cli import run
+    from ._cli.launch import run
 
     return run(target, argv, prog, caller_globals)
 

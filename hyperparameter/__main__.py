@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from . import _build_info
-from ._backend import backend
+from ._backends import backend
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Optional, Sequence, Union
 
+from ._backends import backend
 from ._config_types import Config, PathLike, leaves
 from ._errors import ConfigError
 
@@ -717,8 +718,6 @@ class _Resolver:
 
 def _text(value: Any) -> str:
     """A referenced scalar inside a longer string, spelled as the engine spells it."""
-    from ._backend import backend
-
     if isinstance(value, (bool, int, float)):
         return backend.convert("", value, str)
     if value is None:

@@ -14,7 +14,7 @@ import weakref
 from typing import Any, Callable, Optional, Sequence, TypeVar, Union, overload
 
 from ._errors import ConversionError
-from ._scope import _MISSING, _current_get, _thread_root, checked, coerce, versions
+from ._state import MISSING, changes, coerce, current_get, thread_root, valid_key
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -74,7 +74,7 @@ class _Injector:
     binds them in C (until the first such call it is ``first_call``, which makes the copy).
     The cache holds only values that all converted: a call that meets a failed conversion
     goes the slow way every time, which raises only if the call uses that value. A node that
-    exits drops the caches holding it (see ``_scope._forget_injectors``), so they never keep
+    exits drops the caches holding it (see ``forget``), so they never keep
     the values of an exited scope alive.
     """
 
@@ -95,22 +95,22 @@ class _Injector:
         All are read from one view: each scope's dict is taken once, so a baseline another
         thread publishes meanwhile (a new dict, swapped in whole) is either all in or all out.
         """
-        node = _current_get() or _thread_root()
-        version = versions.value
+        node = current_get() or thread_root()
+        version = changes.value
         view = []
         walk = node
         while walk is not None:
-            view.append(walk.own)
+            view.append(walk.values)
             walk = walk.parent
         resolved = []
         failed = False
         for key, default in zip(self.keys, self.defaults):
-            value = _MISSING
+            value = MISSING
             for own in view:
-                value = own.get(key, _MISSING)
-                if value is not _MISSING:
+                value = own.get(key, MISSING)
+                if value is not MISSING:
                     break
-            if value is _MISSING:
+            if value is MISSING:
                 resolved.append(default)
                 continue
             try:
@@ -131,11 +131,16 @@ class _Injector:
             node.injectors.add(self)
         return values
 
+    def forget(self, node: Any) -> None:
+        """``node`` exited or was retired: drop the cache if it holds that node's values."""
+        if self.cache[0] is node:
+            self.cache = self.EMPTY
+
     def first_call(self, *args: Any, **kwargs: Any) -> Any:
         """The first call in a scope that passes no injectable argument: make the copy of the
         function bound to this scope's values, keep it in the cache, and call it."""
         node, version, values, _ = self.cache
-        if node is not (_current_get() or _thread_root()) or version != versions.value:
+        if node is not (current_get() or thread_root()) or version != changes.value:
             values = self.resolve()  # another thread changed the cache meanwhile
             self.check(values)  # none was given, so a value that failed to convert is used
         bound = self.bind(values)
@@ -230,7 +235,7 @@ def _generate(func: Callable, namespace: str) -> Callable:
             raise TypeError(f"@hp.param: parameter names starting with '_hp_' are reserved, got {name!r}")
         text = name
         if p.kind in _INJECTABLE and p.default is not _Kind.empty:
-            key = checked(f"{namespace}.{name}")
+            key = valid_key(f"{namespace}.{name}")
             registry[key] = ParamInfo(key, name, p.default, p.annotation, func)
             fills.append(f"        if {name} is _hp_NG: {name} = _hp_v[{len(keys)}]")
             names.append(name)
@@ -281,7 +286,7 @@ def _generate(func: Callable, namespace: str) -> Callable:
     )
     scope_vars: dict = {"_hp_defaults": originals}
     exec(compile(source, f"<hp.param {namespace}>", "exec"), scope_vars)  # noqa: S102
-    wrapper = scope_vars["_hp_make"](func, injector, _current_get, versions, _NOT_GIVEN)
+    wrapper = scope_vars["_hp_make"](func, injector, current_get, changes, _NOT_GIVEN)
     functools.update_wrapper(wrapper, func)
     wrapper.__hp_namespace__ = namespace  # type: ignore[attr-defined]
     return wrapper

@@ -7,13 +7,13 @@ together; strings convert by the engine's rules ("8080" -> 8080, "true" -> True)
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import enum
 import sys
 import typing
 from typing import Any, Union
 
-from ._backend import backend
+from ._backends import backend
+from ._cli.text import did_you_mean
 from ._errors import ConfigError, ConversionError
 
 _SCALARS = (bool, int, float, str)
@@ -132,10 +132,7 @@ def _object(value: Any, schema: type, key: str, problems: _Problems) -> Any:
     fields = _fields(schema)
     prefix = f"{key}." if key else ""
     for unknown in sorted(set(value) - set(fields)):
-        close = [f for f in fields if f.lower() == unknown.lower()]
-        close = close or difflib.get_close_matches(unknown, list(fields), n=1, cutoff=0.7)
-        hint = f" (did you mean {close[0]}?)" if close else ""
-        problems.add(prefix + unknown, f"unknown key for {schema.__name__}{hint}")
+        problems.add(prefix + unknown, f"unknown key for {schema.__name__}{did_you_mean(unknown, fields)}")
     built = {}
     for name, (tp, default) in fields.items():
         if name in value:

@@ -20,7 +20,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 QUICKSTART = ROOT / "hyperparameter" / "examples" / "quickstart.py"
 QS = [sys.executable, "-m", "hyperparameter.examples.quickstart"]
-HP_TOOL = [sys.executable, "-m", "hyperparameter._tool"]
+HP_TOOL = [sys.executable, "-m", "hyperparameter._cli.tool"]
 
 
 def _env() -> dict[str, str]:
@@ -937,8 +937,11 @@ def test_docs_cli_transcripts_are_up_to_date() -> None:
 def test_cli_docstrings_run() -> None:
     import doctest
 
-    from hyperparameter import _cli
+    from hyperparameter._cli import command, options, text
 
-    result = doctest.testmod(_cli)
-    assert result.attempted >= 2
-    assert result.failed == 0
+    attempted = 0
+    for module in (command, options, text):
+        result = doctest.testmod(module)
+        assert result.failed == 0, module.__name__
+        attempted += result.attempted
+    assert attempted >= 10

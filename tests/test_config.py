@@ -577,7 +577,7 @@ def test_schema_errors_are_all_reported_with_key_path_and_file() -> None:
         """)
     assert error_of(["base.yaml", "over.yaml"], schema=Everything) == "\n".join([
         "12 problems:",
-        "  - over.yaml: colour: unknown key for Everything (did you mean color?)",
+        "  - over.yaml: colour: unknown key for Everything; did you mean color?",
         "  - base.yaml: db.host: required str is missing",
         "  - base.yaml: db.port: expected int, got 'fifty'",
         "  - base.yaml: layers.1.width: unknown key for Layer",

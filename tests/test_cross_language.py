@@ -130,7 +130,7 @@ def test_python_objects_are_a_type_error_in_cpp(kernel: ctypes.CDLL) -> None:
 
 
 def test_python_reads_what_cpp_wrote_into_the_scope(kernel: ctypes.CDLL) -> None:
-    from hyperparameter._native import NativeBackend
+    from hyperparameter._backends.native import NativeBackend
 
     @hp.param("kernel")
     def launch_kernel(tile=32, algo="direct"):
@@ -196,7 +196,7 @@ def test_asyncio_tasks_each_take_over_their_own_native_writes(kernel: ctypes.CDL
 def test_a_write_from_another_native_thread_is_not_reported(kernel: ctypes.CDLL) -> None:
     # Reporting it would make that thread take the GIL while the Python thread may hold it,
     # waiting for the writer: a deadlock. Native readers see it; Python keeps its own value.
-    from hyperparameter._native import NativeBackend, ffi, lib
+    from hyperparameter._backends.native import NativeBackend, ffi, lib
 
     with hp.scope(**{"kernel.tile": 1}):
         handle = lib.hp_scope_current()  # C code may hand the scope to a worker thread
@@ -210,7 +210,7 @@ def test_a_write_from_another_native_thread_is_not_reported(kernel: ctypes.CDLL)
 
 
 def test_a_native_pointer_reaches_python_as_an_opaque_object(kernel: ctypes.CDLL) -> None:
-    from hyperparameter._native import NativeObject
+    from hyperparameter._backends.native import NativeObject
 
     with hp.scope():
         kernel.kernel_share_buffer()

@@ -33,7 +33,7 @@ def sentinel(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
         assert hp.scope.current() is ps, "the row left a scope entered"
         assert hp.scope.matrix.sentinel() == 7
         if NATIVE:
-            from hyperparameter._native import NativeBackend
+            from hyperparameter._backends.native import NativeBackend
 
             assert NativeBackend.native_get("matrix.sentinel") == 7
     assert "thread root" in repr(hp.scope.current())
@@ -149,7 +149,7 @@ def test_cfg07_integers_beyond_int64_stay_python_ints(sentinel, name, text):
         assert hp.scope.a() == 99999999999999999999
         assert (hp.scope.a | 0.0) == 1e20
         if NATIVE:  # native code cannot read it as a number (see PY-07)
-            from hyperparameter._native import ffi, lib
+            from hyperparameter._backends.native import ffi, lib
 
             out = ffi.new("int64_t *")
             assert lib.hp_get_i64(ffi.NULL, b"a", 1, out) == lib.HP_TYPE_MISMATCH

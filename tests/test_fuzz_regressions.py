@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 import hyperparameter as hp
-from hyperparameter import _rules
+from hyperparameter._backends import pure as pure_rules
 
 ROOT = Path(__file__).resolve().parent.parent
 FUZZ = ROOT / "fuzz"
@@ -154,8 +154,8 @@ def test_file_name_too_long(tmp_path: Path) -> None:
     ],
 )
 def test_int_from_text_is_exact_on_both_backends(text: str, expected) -> None:
-    assert _rules._parse_int(text) == expected
-    from hyperparameter._backend import backend
+    assert pure_rules.parse_i64(text) == expected
+    from hyperparameter._backends import backend
 
     if expected is None:
         with pytest.raises(hp.ConversionError):

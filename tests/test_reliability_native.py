@@ -401,7 +401,8 @@ def errors_kernel(tmp_path_factory: pytest.TempPathFactory) -> ctypes.CDLL:
 def test_a_failed_sync_is_an_error_for_the_native_reader_not_the_outer_value(
     errors_kernel: ctypes.CDLL, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from hyperparameter import _native, _scope
+    from hyperparameter import _state
+    from hyperparameter._backends import native
 
     HP_HOST_ERROR = 10
     value = ctypes.c_longlong()
@@ -414,13 +415,13 @@ def test_a_failed_sync_is_an_error_for_the_native_reader_not_the_outer_value(
         with hp.scope(**{"err.v": 1}):
             errors_kernel.kernel_by_hash(ctypes.byref(value))  # synced: the thread is known
         with hp.scope(**{"err.v": 7}):
-            monkeypatch.setattr(_scope._Baseline, "refresh", broken_refresh)
+            monkeypatch.setattr(_state.Baseline, "refresh", broken_refresh)
             try:
                 by_hash = errors_kernel.kernel_by_hash(ctypes.byref(value))
-                by_hash_message = _native._last_error()
+                by_hash_message = native.last_error()
                 get_param = errors_kernel.kernel_get_param(ctypes.byref(value), message, len(message))
                 got_or = errors_kernel.kernel_or()
-                or_message = _native._last_error()
+                or_message = native.last_error()
             finally:
                 monkeypatch.undo()
             # The thread stayed stale: once Python can sync again, the read is right.

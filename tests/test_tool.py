@@ -18,7 +18,7 @@ from typing import Callable, Optional
 
 import pytest
 
-HP_TOOL = [sys.executable, "-m", "hyperparameter._tool"]
+HP_TOOL = [sys.executable, "-m", "hyperparameter._cli.tool"]
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs and symbolic links")
 

@@ -20,8 +20,9 @@ pub enum Error {
     InvalidKey { key: String, reason: KeyError },
     /// Two different keys hash to the same value in one scope.
     KeyCollision { key: String, existing: String },
-    /// A scope was exited out of order or on another thread.
-    ScopeOrder(String),
+    /// A scope was exited out of order or on another thread; `open`: how many scopes were open
+    /// on the thread (its native scopes, for [`ScopeOrderKind::HostScopeOpen`]).
+    ScopeOrder { kind: ScopeOrderKind, open: usize },
     /// Any other bad argument (a malformed `key=value` string, say).
     InvalidArgument(String),
     /// A required pointer argument was NULL.
@@ -30,6 +31,20 @@ pub enum Error {
     InvalidUtf8 { what: &'static str, detail: String },
     /// The host runtime could not bring the thread's scopes up to date (its reason).
     Host(String),
+}
+
+/// Why `Scope::exit` refused: the `kind` of [`Error::ScopeOrder`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScopeOrderKind {
+    /// The scope is open on this thread, but scopes entered after it are still open.
+    OutOfOrder,
+    /// Scopes are open on this thread, but not this one: exited twice, never entered, or
+    /// entered on another thread.
+    NotOpen,
+    /// No scope is open on this thread at all.
+    NoneOpen,
+    /// A scope the host runtime (Python) entered inside it is still open on this thread.
+    HostScopeOpen,
 }
 
 /// The engine's result. The error parameter defaults to [`Error`] but stays open, so code that
@@ -73,7 +88,7 @@ impl fmt::Display for Error {
                 f,
                 "key {key:?} has the same hash as {existing:?}, already set in this scope"
             ),
-            Error::ScopeOrder(msg) => write!(f, "{msg}"),
+            Error::ScopeOrder { kind, open } => scope_order(f, *kind, *open),
             Error::InvalidArgument(msg) => write!(f, "{msg}"),
             Error::NullPointer(what) => write!(f, "{what} is NULL"),
             Error::InvalidUtf8 { what, detail } => write!(f, "{what} is not valid UTF-8: {detail}"),
@@ -84,8 +99,35 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+/// The message of [`Error::ScopeOrder`]: what happened and what to do instead.
+fn scope_order(f: &mut fmt::Formatter<'_>, kind: ScopeOrderKind, open: usize) -> fmt::Result {
+    match kind {
+        ScopeOrderKind::OutOfOrder => write!(
+            f,
+            "scope exited out of order: it is not the innermost scope of this thread \
+             ({open} scopes are open here); exit the inner scopes first"
+        ),
+        ScopeOrderKind::NotOpen => write!(
+            f,
+            "scope exited but it is not the innermost scope of this thread, nor open on it \
+             at all: exited twice, never entered, or entered on another thread \
+             ({open} scopes are open here)"
+        ),
+        ScopeOrderKind::NoneOpen => write!(
+            f,
+            "scope exited but no scope is open on this thread (exited twice, or entered on \
+             another thread)"
+        ),
+        ScopeOrderKind::HostScopeOpen => write!(
+            f,
+            "scope exited while a scope the host runtime (Python) entered inside it is still \
+             open on this thread ({open} native scopes are open here); leave that scope first"
+        ),
+    }
+}
+
 /// A text value of more than this many characters is cut short in messages; the Python
-/// front end cuts at the same place (`hyperparameter/_rules.py`, `SHOWN_LIMIT`).
+/// front end cuts at the same place (`hyperparameter/_backends/wording.py`, `SHOWN_LIMIT`).
 const SHOWN_LIMIT: usize = 256;
 /// How many characters of a long text value a message keeps.
 const SHOWN_KEEP: usize = 200;
@@ -119,5 +161,37 @@ impl fmt::Display for Shown<'_> {
             }
             _ => write!(f, "{:?}", self.0),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The wording of a refused exit, word for word: the C, C++ and Python tests match on it.
+    #[test]
+    fn scope_order_messages() {
+        let message = |kind| Error::ScopeOrder { kind, open: 3 }.to_string();
+        assert_eq!(
+            message(ScopeOrderKind::OutOfOrder),
+            "scope exited out of order: it is not the innermost scope of this thread (3 scopes \
+             are open here); exit the inner scopes first"
+        );
+        assert_eq!(
+            message(ScopeOrderKind::NotOpen),
+            "scope exited but it is not the innermost scope of this thread, nor open on it at \
+             all: exited twice, never entered, or entered on another thread (3 scopes are open \
+             here)"
+        );
+        assert_eq!(
+            message(ScopeOrderKind::NoneOpen),
+            "scope exited but no scope is open on this thread (exited twice, or entered on \
+             another thread)"
+        );
+        assert_eq!(
+            message(ScopeOrderKind::HostScopeOpen),
+            "scope exited while a scope the host runtime (Python) entered inside it is still \
+             open on this thread (3 native scopes are open here); leave that scope first"
+        );
     }
 }

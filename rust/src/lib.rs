@@ -22,6 +22,20 @@
 //! }
 //! assert_eq!(lr(), 0.001);
 //! ```
+//!
+//! # Changes
+//!
+//! Breaking changes for Rust users, newest first:
+//!
+//! - [`Error::ScopeOrder`] is a struct variant, `ScopeOrder { kind, open }`: why the exit was
+//!   refused ([`ScopeOrderKind`]) and how many scopes were open on the thread. It was
+//!   `ScopeOrder(String)`; its message (`to_string()`) is word for word what the string was.
+//!   Match `Error::ScopeOrder { .. }` where you matched `Error::ScopeOrder(_)`.
+//! - `read_current`, `read_current_value`, `Scope::generation`, `Scope::watch` and
+//!   `HostObject::disarm` are no longer public: they are the engine's plumbing for the C ABI
+//!   and host runtimes. Read with [`get_param`] or [`Scope::get`]; a scope's write counter
+//!   stays available to bindings as `ffi::hp_scope_generation`, reports of writes as
+//!   `ffi::hp_scope_watch`.
 
 mod cache;
 mod convert;
@@ -37,11 +51,11 @@ mod scope;
 mod value;
 
 pub use convert::{format_float, parse_bool, parse_value, to_bool, to_f64, to_i64, to_str};
-pub use error::{Error, Result};
+pub use error::{Error, Result, ScopeOrderKind};
 pub use hash::{hash_bytes, hash_key, SEED};
 pub use key::{validate_key, KeyError, MAX_KEY_LEN};
 pub use param::{frozen, get_param, parse_definition, Param, ParamScope, ScopeGuard};
-pub use scope::{checked_hash, read_current, read_current_value, Entry, Scope};
+pub use scope::{checked_hash, Entry, Scope};
 pub use value::{live_host_objects, HostObject, Value};
 
 // The Rust examples of the README are compiled and run as doctests.

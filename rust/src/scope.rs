@@ -19,6 +19,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use crate::cache::{self, Cached};
+use crate::error::ScopeOrderKind::{HostScopeOpen, NoneOpen, NotOpen, OutOfOrder};
 use crate::error::{Error, Result};
 use crate::fork::Gated;
 use crate::hash::hash_key;
@@ -130,7 +131,7 @@ impl Scope {
     }
 
     /// The write counter of this scope (not of its parents).
-    pub fn generation(&self) -> &AtomicU64 {
+    pub(crate) fn generation(&self) -> &AtomicU64 {
         &self.0.generation
     }
 
@@ -226,7 +227,7 @@ impl Scope {
     /// Report later writes to this scope made on the calling thread to the host's write hook
     /// under `tag` (0 stops). Only that thread's: a hook run on another thread would have to
     /// take the host's lock (Python's GIL) while its owner may be waiting for that thread.
-    pub fn watch(&self, tag: u64) {
+    pub(crate) fn watch(&self, tag: u64) {
         self.0
             .watcher
             .store(host::thread_serial(), Ordering::Release);
@@ -403,27 +404,16 @@ impl ThreadState {
     /// whether it was the host's current scope too.
     fn pop(&mut self, scope: &Scope) -> Result<(Option<Scope>, bool)> {
         let open = self.stack.len();
+        let refused = |kind| Err(Error::ScopeOrder { kind, open });
         match self.stack.last() {
             Some(top) if top.same(scope) => {}
-            Some(_) if self.stack.iter().any(|s| s.same(scope)) => return Err(Error::ScopeOrder(format!(
-                "scope exited out of order: it is not the innermost scope of this thread \
-                 ({open} scopes are open here); exit the inner scopes first"
-            ))),
-            Some(_) => return Err(Error::ScopeOrder(format!(
-                "scope exited but it is not the innermost scope of this thread, nor open on it \
-                 at all: exited twice, never entered, or entered on another thread \
-                 ({open} scopes are open here)"
-            ))),
-            None => return Err(Error::ScopeOrder(
-                "scope exited but no scope is open on this thread (exited twice, or entered on another thread)".into(),
-            )),
+            Some(_) if self.stack.iter().any(|s| s.same(scope)) => return refused(OutOfOrder),
+            Some(_) => return refused(NotOpen),
+            None => return refused(NoneOpen),
         }
         let was_base = self.base.as_ref().is_some_and(|b| b.same(scope));
         if self.base_above == open && !was_base {
-            return Err(Error::ScopeOrder(format!(
-                "scope exited while a scope the host runtime (Python) entered inside it is still \
-                 open on this thread ({open} native scopes are open here); leave that scope first"
-            )));
+            return refused(HostScopeOpen);
         }
         self.base_above = self.base_above.min(open - 1);
         if was_base {
@@ -450,7 +440,7 @@ fn current_unsynced() -> Scope {
 }
 
 /// Read the calling thread's current scope by precomputed hash and apply `f` to the entry.
-pub fn read_current<R>(hash: u64, f: impl FnOnce(&Entry) -> R) -> Option<R> {
+pub(crate) fn read_current<R>(hash: u64, f: impl FnOnce(&Entry) -> R) -> Option<R> {
     let _ = host::sync();
     current_unsynced().lookup(hash, None, f)
 }
@@ -458,7 +448,7 @@ pub fn read_current<R>(hash: u64, f: impl FnOnce(&Entry) -> R) -> Option<R> {
 /// The value of a key of the calling thread's current scope, by precomputed hash, through
 /// the per-thread read cache: the fast path of compiled-in keys.
 #[inline]
-pub fn read_current_value(hash: u64) -> Option<Value> {
+pub(crate) fn read_current_value(hash: u64) -> Option<Value> {
     let _ = host::sync();
     if let Some(cached) = cache::cached(hash) {
         return match cached {
@@ -514,7 +504,7 @@ fn with_baseline<R>(f: impl FnOnce(&Map) -> R) -> R {
 }
 
 /// How many times a baseline was published (starts at 0).
-pub fn baseline_generation() -> &'static AtomicU64 {
+pub(crate) fn baseline_generation() -> &'static AtomicU64 {
     &BASELINE_GENERATION
 }
 
@@ -533,4 +523,38 @@ pub fn frozen() {
         old
     };
     drop(old);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::key::MAX_KEY_LEN;
+
+    fn generation(scope: &Scope) -> u64 {
+        scope.generation().load(Ordering::Acquire)
+    }
+
+    #[test]
+    fn generation_counts_writes_of_the_scope_itself() {
+        let parent = Scope::empty();
+        let child = parent.child();
+        let g = generation(&child);
+        child.set("gen.a", Value::Int(1)).unwrap();
+        child.set("gen.a", Value::Int(2)).unwrap();
+        assert_eq!(generation(&child), g + 2);
+        parent.set("gen.b", Value::Int(1)).unwrap();
+        assert_eq!(generation(&child), g + 2, "a parent's write is its own");
+        child.clear();
+        assert!(generation(&child) > g + 2);
+    }
+
+    #[test]
+    fn a_refused_write_is_not_counted() {
+        let scope = Scope::empty();
+        assert!(scope.set("a..b", Value::Null).is_err());
+        assert!(scope
+            .set(&"k".repeat(MAX_KEY_LEN + 1), Value::Null)
+            .is_err());
+        assert_eq!(generation(&scope), 0);
+    }
 }

@@ -86,7 +86,7 @@ impl HostObject {
     }
 
     /// Give the object back to its owner: dropping it will not call the release callback.
-    pub fn disarm(&self) {
+    pub(crate) fn disarm(&self) {
         self.armed.store(false, Ordering::Release);
     }
 

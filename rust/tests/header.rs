@@ -1,4 +1,4 @@
-//! The committed C header must be exactly what cbindgen generates from `src/ffi.rs`.
+//! The committed C header must be exactly what cbindgen generates from `src/ffi/`.
 
 const GENERATED: &str = include_str!(concat!(env!("OUT_DIR"), "/hyperparameter.h"));
 
@@ -16,7 +16,7 @@ fn committed_header_is_fresh() {
         .unwrap_or_else(|| committed.lines().count().min(GENERATED.lines().count()));
     panic!(
         "include/hyperparameter.h is stale: it differs from the header cbindgen generates from \
-         rust/src/ffi.rs (first difference at line {}).\n\
+         rust/src/ffi/ (first difference at line {}).\n\
          committed: {:?}\ngenerated: {:?}\n\
          Regenerate it with `HP_WRITE_HEADER=1 cargo build -p hyperparameter` and commit the result.",
         first_difference + 1,

@@ -260,8 +260,12 @@ fn exit_on_another_thread_is_refused() {
         own.exit().unwrap();
         (plain, nested)
     });
-    assert!(matches!(plain, Err(Error::ScopeOrder(_))), "{plain:?}");
-    assert!(matches!(nested, Err(Error::ScopeOrder(_))), "{nested:?}");
+    let refusal = |exit: &Result<()>| match exit {
+        Err(Error::ScopeOrder { kind, open }) => Some((*kind, *open)),
+        _ => None,
+    };
+    assert_eq!(refusal(&plain), Some((ScopeOrderKind::NoneOpen, 0)));
+    assert_eq!(refusal(&nested), Some((ScopeOrderKind::NotOpen, 1)));
 
     assert_eq!(
         Scope::depth(),

@@ -72,19 +72,19 @@ def host_objects_released_exactly_once():
     if hp.backend_name() != "native":
         yield
         return
-    from hyperparameter import _native
+    from hyperparameter._backends import native
 
-    registry = _CountingRegistry(_native._host_objects)
-    _native._host_objects = registry
-    start = _native.NativeBackend.live_host_objects()
+    registry = _CountingRegistry(native.host_objects)
+    native.host_objects = registry
+    start = native.NativeBackend.live_host_objects()
     yield
     gc.collect()
     # This thread may still cache a baseline published before the last reset (the engine
     # frees an old baseline when each thread next reads one): read through the baseline once.
     with pytest.raises(KeyError):
-        _native.NativeBackend.native_get("conftest.no.such.key")
-    live = _native.NativeBackend.live_host_objects()
-    _native._host_objects = dict(registry)
+        native.NativeBackend.native_get("conftest.no.such.key")
+    live = native.NativeBackend.live_host_objects()
+    native.host_objects = dict(registry)
     assert registry.unknown == [], f"objects released twice (or never stored): {registry.unknown}"
     assert live == start, f"the engine still holds {live - start} Python objects after the suite"
     assert len(registry) == 0, f"{len(registry)} Python objects were never released by the engine"

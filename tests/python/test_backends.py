@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import hyperparameter as hp
-from hyperparameter import _rules
+from hyperparameter._backends import pure as pure_rules
 
 ROOT = Path(__file__).resolve().parents[2]
 VECTORS = json.loads((ROOT / "tests" / "vectors" / "hash.json").read_text(encoding="utf-8"))
@@ -139,9 +139,9 @@ def test_hash_vectors(vector):
     key, expected = vector["key"], vector["xxh64_seed42"]
     assert len(key.encode("utf-8")) == vector["utf8_len"]
     assert hp.hash_key(key) == expected  # the active backend
-    assert _rules.hash_key(key) == expected  # the pure-Python rules
+    assert pure_rules.hash_key(key) == expected  # the pure-Python rules
     if not PURE_RUN:
-        from hyperparameter._native import NativeBackend
+        from hyperparameter._backends.native import NativeBackend
 
         assert NativeBackend().hash_key(key) == expected
 

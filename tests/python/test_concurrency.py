@@ -20,7 +20,7 @@ NATIVE = hp.backend_name() == "native"
 native_only = pytest.mark.skipif(not NATIVE, reason="needs the native engine")
 
 if NATIVE:
-    from hyperparameter._native import NativeBackend
+    from hyperparameter._backends.native import NativeBackend
 
     native_get = NativeBackend.native_get
     live_host_objects = NativeBackend.live_host_objects
@@ -343,7 +343,7 @@ def read_in_worker(snapshot_bytes):
         )
         native = None
         if hp_worker.backend_name() == "native":
-            from hyperparameter._native import NativeBackend as Worker
+            from hyperparameter._backends.native import NativeBackend as Worker
 
             native = Worker.native_get("train.lr")
     return os.getpid(), before, inside, native

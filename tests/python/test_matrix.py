@@ -23,7 +23,7 @@ NATIVE = hp.backend_name() == "native"
 native_only = pytest.mark.skipif(not NATIVE, reason="needs the native engine")
 
 if NATIVE:
-    from hyperparameter._native import NativeBackend, ffi, lib
+    from hyperparameter._backends.native import NativeBackend, ffi, lib
 
     native_get = NativeBackend.native_get
     live_host_objects = NativeBackend.live_host_objects
@@ -282,11 +282,11 @@ def test_py10_python_objects_read_from_c(sentinel):
 
 def test_py_rows_agree_on_the_pure_backend_rules():
     """The rules behind PY-02/06/07 are shared: the pure backend converts alike."""
-    from hyperparameter import _rules
+    from hyperparameter._backends import pure as pure_rules
 
-    assert _rules.parse_value(os.fsdecode(b"\xff")) == "\udcff"
+    assert pure_rules.parse_value(os.fsdecode(b"\xff")) == "\udcff"
     with pytest.raises(ConversionError):
-        _rules.convert("k", "-9223372036854775809", int)
-    assert _rules.convert("k", 2**100, float) == float(2**100)
+        pure_rules.convert("k", "-9223372036854775809", int)
+    assert pure_rules.convert("k", 2**100, float) == float(2**100)
     with pytest.raises(MissingParameterError):
         hp.scope.py.never.set()

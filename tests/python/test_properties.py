@@ -13,13 +13,14 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import hyperparameter as hp
-from hyperparameter import ConversionError, InvalidKeyError, MissingParameterError, ScopeOrderError, _rules
+from hyperparameter import ConversionError, InvalidKeyError, MissingParameterError, ScopeOrderError
+from hyperparameter._backends import pure as pure_rules
 
 NATIVE = hp.backend_name() == "native"
 native_only = pytest.mark.skipif(not NATIVE, reason="needs the native engine")
 
 if NATIVE:
-    from hyperparameter._native import NativeBackend
+    from hyperparameter._backends.native import NativeBackend
 
     native_get = NativeBackend.native_get
     NATIVE_RULES = NativeBackend()
@@ -154,7 +155,7 @@ class Model:
             return ("ok", value)
         if type(default) in (bool, int, float, str):
             try:
-                return ("ok", _rules.convert(key, value, type(default)))
+                return ("ok", pure_rules.convert(key, value, type(default)))
             except ConversionError as exc:
                 return ("error", ConversionError, str(exc))
         return ("ok", value)
@@ -409,14 +410,14 @@ pure_outcome = native_outcome
 @example(text="a b")
 def test_key_rules_agree(text):
     for probe in [text, *unicode_letters_rust_accepts]:
-        problem = _rules.key_problem(probe)
+        problem = pure_rules.validate_key(probe)
         native = native_outcome(NATIVE_RULES.check_key, probe)
         assert (problem is None) == (native[0] == "ok"), (probe, problem, native)
         if problem is not None:
             assert native[1] is InvalidKeyError
             reason = problem if "contains" not in problem else "key contains"
             assert reason in native[2], (probe, problem, native[2])
-            pure = pure_outcome(_rules.check_key, probe)
+            pure = pure_outcome(pure_rules.check_key, probe)
             assert pure[1] is InvalidKeyError and reason in pure[2]
 
 
@@ -425,7 +426,7 @@ def test_key_rules_agree(text):
 @given(text=texts)
 @example(text="")
 def test_hash_agrees(text):
-    assert _rules.hash_key(text) == NATIVE_RULES.hash_key(text)
+    assert pure_rules.hash_key(text) == NATIVE_RULES.hash_key(text)
 
 
 @native_only
@@ -435,7 +436,7 @@ def test_hash_agrees(text):
 @example(text="inf")
 @example(text=" 64 ")
 def test_parse_value_agrees(text):
-    pure = pure_outcome(_rules.parse_value, text)
+    pure = pure_outcome(pure_rules.parse_value, text)
     native = native_outcome(NATIVE_RULES.parse_value, text)
     assert pure[0] == native[0], (text, pure, native)
     if pure[0] == "ok":
@@ -459,7 +460,7 @@ def test_parse_value_agrees(text):
 @example(value="1e3", wanted=int)
 @example(value="-nan", wanted=float)
 def test_convert_agrees(value, wanted):
-    pure = pure_outcome(_rules.convert, "k.v", value, wanted)
+    pure = pure_outcome(pure_rules.convert, "k.v", value, wanted)
     native = native_outcome(NATIVE_RULES.convert, "k.v", value, wanted)
     assert pure[0] == native[0], (value, wanted, pure, native)
     if pure[0] == "ok":

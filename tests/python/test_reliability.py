@@ -239,16 +239,17 @@ def test_very_deep_dict_value_is_a_key_error_not_a_recursion_error():
 
 
 def test_referenced_keys_are_bounded_and_then_warn_no_more(monkeypatch, capsys):
-    from hyperparameter import _cli_report, _scope
+    from hyperparameter import _scope
+    from hyperparameter._cli import report
 
-    keys = _scope._KeysRead()
+    keys = _scope.KeysRead()
     monkeypatch.setattr(keys, "LIMIT", 100)
     monkeypatch.setattr(_scope, "referenced_keys", keys)
     for i in range(150):
         hp.scope[f"many.k{i}"] | 0
     assert len(keys) == 100 and keys.full
     assert "never.read.key" in keys  # past the bound, no key is claimed unread
-    _cli_report.warn_unread(["never.read.key"], lambda: None)
+    report.warn_unread(["never.read.key"], lambda: None)
     err = capsys.readouterr().err
     assert "more than 100 distinct keys" in err and "not reported" in err
     assert "nothing read it" not in err
@@ -278,3 +279,22 @@ def test_request_scoped_param_functions_are_not_kept_alive():
     gc.collect()
     assert sum(ref() is not None for ref in alive) == 0
     assert not any(key.startswith("req") for key in registry)
+
+
+def test_snapshots_pickled_by_earlier_versions_still_load():
+    import pickle
+
+    made_before_source_labels = (
+        b"\x80\x02chyperparameter._scope\n_restore\nq\x00]q\x01(X\n\x00\x00\x00model.nameq\x02"
+        b"X\x06\x00\x00\x00resnetq\x03\x86q\x04X\x08\x00\x00\x00train.lrq\x05G?\xb9\x99\x99\x99"
+        b"\x99\x99\x9a\x86q\x06e\x85q\x07Rq\x08."
+    )
+    with_source_labels = (
+        b"\x80\x02chyperparameter._scope\n_restore\nq\x00]q\x01(X\n\x00\x00\x00model.nameq\x02"
+        b"X\x06\x00\x00\x00resnetq\x03\x86q\x04X\x08\x00\x00\x00train.lrq\x05G?\xb9\x99\x99\x99"
+        b"\x99\x99\x9a\x86q\x06e}q\x07\x86q\x08Rq\t."
+    )
+    for made in (made_before_source_labels, with_source_labels):
+        with pickle.loads(made) as ps:
+            assert ps.to_dict() == {"model.name": "resnet", "train.lr": 0.1}
+            assert hp.scope.train.lr | 0.0 == 0.1

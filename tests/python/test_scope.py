@@ -22,7 +22,7 @@ NATIVE = hp.backend_name() == "native"
 native_only = pytest.mark.skipif(not NATIVE, reason="needs the native engine")
 
 if NATIVE:
-    from hyperparameter._native import NativeBackend
+    from hyperparameter._backends.native import NativeBackend
 
     native_get = NativeBackend.native_get
     live_host_objects = NativeBackend.live_host_objects
@@ -417,7 +417,7 @@ def test_clear_is_seen_by_native_code():
 @native_only
 def test_native_writes_come_back_and_python_writes_do_not_echo(monkeypatch):
     from hyperparameter import _scope
-    from hyperparameter._native import ffi, lib
+    from hyperparameter._backends.native import ffi, lib
 
     reads = []
     real_read = _scope.backend.read
@@ -879,3 +879,18 @@ def test_scope_itself_pickles():
         copy = pickle.loads(pickle.dumps(ps))
     with copy:
         assert hp.scope.to_dict() == {"a": 1, "b": "x"}
+
+
+def test_a_scope_made_on_the_fast_path_has_every_node_field_set():
+    # Scope() makes its node field by field (no second Python call per ``with``): it must set
+    # exactly what Node.__init__ sets, whatever fields the node gains.
+    from hyperparameter import _state
+
+    reference = _state.Node({}, None)
+    made = hp.scope(a=1)._hp_node
+    for field in _state.Node.__slots__:
+        if field == "__weakref__":
+            continue
+        assert hasattr(made, field), f"Scope() leaves Node.{field} unset"
+        if field not in ("values", "parent"):
+            assert getattr(made, field) == getattr(reference, field), field

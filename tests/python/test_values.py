@@ -24,8 +24,9 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import hyperparameter as hp
-from hyperparameter import ConversionError, _rules
-from hyperparameter._backend import backend
+from hyperparameter import ConversionError
+from hyperparameter._backends import backend
+from hyperparameter._backends import pure as pure_rules
 
 NATIVE = hp.backend_name() == "native"
 native_only = pytest.mark.skipif(not NATIVE, reason="needs the native engine")
@@ -222,7 +223,7 @@ def test_command_line_takes_integer_texts_of_any_length(capsys):
 )
 @pytest.mark.parametrize("wanted", [bool, int, float, str])
 def test_backends_agree(value, wanted):
-    from hyperparameter._native import NativeBackend
+    from hyperparameter._backends.native import NativeBackend
 
     def outcome(func):
         try:
@@ -231,15 +232,15 @@ def test_backends_agree(value, wanted):
         except ConversionError as exc:
             return "error", str(exc)
 
-    assert outcome(NativeBackend().convert) == outcome(_rules.convert)
+    assert outcome(NativeBackend().convert) == outcome(pure_rules.convert)
 
 
 @native_only
 @pytest.mark.parametrize("text", ["0" * 5000 + "7", "-" + "0" * 5000, "9" * 5000, "1e" + "0" * 5000 + "2"])
 def test_backends_agree_on_definitions(text):
-    from hyperparameter._native import NativeBackend
+    from hyperparameter._backends.native import NativeBackend
 
-    native, pure = NativeBackend().parse_value(text), _rules.parse_value(text)
+    native, pure = NativeBackend().parse_value(text), pure_rules.parse_value(text)
     assert (type(native), native) == (type(pure), pure)
 
 
@@ -270,7 +271,7 @@ subnormals = st.integers(min_value=1, max_value=2**52).map(lambda m: m * 5e-324)
 @example(x=math.nan)
 def test_float_to_text_is_repr(x):
     assert backend.convert("k.v", x, str) == repr(x)  # the engine's format_float when native
-    assert _rules.convert("k.v", x, str) == repr(x)
+    assert pure_rules.convert("k.v", x, str) == repr(x)
 
 
 @pytest.mark.parametrize(

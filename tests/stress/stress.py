@@ -33,7 +33,7 @@ MISSING = object()
 MAX_DEPTH = 16
 
 if hp.backend_name() == "native":
-    from hyperparameter._native import NativeBackend
+    from hyperparameter._backends.native import NativeBackend
 
     native_get = NativeBackend.native_get
     live_host_objects = NativeBackend.live_host_objects

@@ -1,12 +1,15 @@
-"""Which non-ASCII characters the engine accepts in keys: Rust's ``char::is_alphanumeric``.
+"""Which characters a key may hold: letters and digits as Rust's ``char::is_alphanumeric``
+sees them, ``_`` and ``-`` (``is_key_char`` in rust/src/key.rs).
 
 Rust's rule is Unicode ``Alphabetic`` (which includes ``Other_Alphabetic`` marks such as
 U+0345 and the circled letters U+24B6..) or ``Numeric`` (Nd, Nl, No), in the Unicode version
 of the Rust toolchain (17.0 here). Python's ``str.isalnum`` differs: it ignores
 ``Other_Alphabetic`` and uses the interpreter's older Unicode tables, so the pure-Python
-backend reads this table instead. Generated from the engine; regenerate with
-``python -m hyperparameter._unicode`` (needs the native backend) when the toolchain's Unicode
-version changes — the property tests comparing both backends fail when it is stale.
+backend reads this table instead (and the native backend, to name the character the engine
+refused). Generated from the engine; regenerate with
+``python -m hyperparameter._backends.keychars`` (needs the native engine) when the
+toolchain's Unicode version changes — the property tests comparing both backends fail when it
+is stale.
 """
 
 from __future__ import annotations
@@ -121,18 +124,23 @@ def _parse(text: str) -> tuple[list[int], list[int]]:
 _STARTS, _ENDS = _parse(_RANGES)
 
 
-def is_alphanumeric(char: str) -> bool:
-    """Rust's ``char::is_alphanumeric`` for one character."""
+def is_key_char(char: str) -> bool:
+    """Whether ``char`` (one character) may stand in a key segment: a letter or digit as
+    Rust's ``char::is_alphanumeric`` sees it, ``_`` or ``-``."""
     code = ord(char)
     if code < 0x80:
-        return char.isalnum()
+        return char.isalnum() or char == "_" or char == "-"
     i = bisect_right(_STARTS, code) - 1
     return i >= 0 and code <= _ENDS[i]
 
 
 def _generate() -> str:
-    """The range table, computed by asking the engine about every code point."""
-    from ._native_ffi import lib
+    """The range table, computed by asking the engine about every code point.
+
+    A development tool: it asks the compiled module directly (the native backend reads this
+    table, so it cannot be imported from here).
+    """
+    from .._native_ffi import lib
 
     items, start = [], None
     for code in range(0x80, 0x110001):

@@ -1,4 +1,9 @@
-"""The native backend: the only module that touches cffi and ``libhyperparameter``."""
+"""The native backend: the only module that touches cffi and ``libhyperparameter``.
+
+The engine's rules (key check, hash, conversion, definition parsing) are the engine's own
+calls, and every Python scope native code looks at is mirrored into engine nodes. Errors are
+worded as the pure backend words them (``wording.py``), so both backends say the same.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +11,17 @@ import atexit
 import threading
 from typing import Any, Optional
 
-from . import _rules
-from ._errors import ConversionError, HyperparameterError, InvalidKeyError, ScopeOrderError
-from ._native_ffi import ffi, lib
+from .._errors import ConversionError, HyperparameterError, InvalidKeyError, ScopeOrderError
+from .._native_ffi import ffi, lib
+from .keychars import is_key_char
+
+# Fallbacks, the only use of the pure backend here: values the engine does not store. An int
+# beyond i64 and text with lone surrogates (undecodable bytes from os.fsdecode) are values all
+# the same; the pure backend's rules, which are the engine's, convert and parse them.
+from .pure import convert as fallback_convert
+from .pure import parse_value as fallback_parse_value
+from .values import I64_MAX, I64_MIN, plain
+from .wording import invalid_key, key_bad_char, mismatch
 
 ABI_VERSION = 2
 if lib.hp_abi_version() != ABI_VERSION:
@@ -17,7 +30,6 @@ if lib.hp_abi_version() != ABI_VERSION:
         f"({ABI_VERSION}); reinstall hyperparameter"
     )
 
-_I64_MIN, _I64_MAX = -(2**63), 2**63 - 1
 _ERRORS = {
     lib.HP_INVALID_KEY: InvalidKeyError,
     lib.HP_INVALID_UTF8: InvalidKeyError,
@@ -28,12 +40,12 @@ _ERRORS = {
 _KINDS = {bool: lib.HP_KIND_BOOL, int: lib.HP_KIND_INT, float: lib.HP_KIND_FLOAT, str: lib.HP_KIND_STR}
 
 # Python objects the engine holds, by handle address; the engine's release callback drops them.
-_host_objects: dict[int, Any] = {}
+host_objects: dict[int, Any] = {}
 
 
 @ffi.def_extern()
 def _hp_release_host(pointer: Any) -> None:
-    _host_objects.pop(int(ffi.cast("uintptr_t", pointer)), None)
+    host_objects.pop(int(ffi.cast("uintptr_t", pointer)), None)
 
 
 _sync_callback: list = []
@@ -100,12 +112,13 @@ atexit.register(_shutdown)
 _RELEASE = ffi.addressof(lib, "hp_py_release")
 
 
-def _last_error() -> str:
+def last_error() -> str:
+    """The message of the calling thread's last failed engine call."""
     return ffi.string(lib.hp_last_error()).decode("utf-8", "replace")
 
 
 def _raise(status: int) -> None:
-    raise _ERRORS.get(status, HyperparameterError)(_last_error())
+    raise _ERRORS.get(status, HyperparameterError)(last_error())
 
 
 def _utf8(text: str, what: str) -> bytes:
@@ -113,6 +126,20 @@ def _utf8(text: str, what: str) -> bytes:
         return text.encode("utf-8")
     except UnicodeEncodeError as exc:
         raise InvalidKeyError(f"{what} {text!r} is not valid UTF-8: {exc.reason}") from None
+
+
+def _refusal_reason(key: str) -> str:
+    """Why the engine refused ``key``: the reason that ends its message (rust/src/key.rs
+    ``KeyError``, in the words of wording.py), with a refused character quoted as Python
+    quotes it."""
+    message = last_error()
+    start = message.rfind(": key ")
+    reason = message[start + 2 :] if start >= 0 else message
+    if reason.startswith("key contains "):
+        refused = next((char for char in key if char != "." and not is_key_char(char)), None)
+        if refused is not None:
+            return key_bad_char(refused)
+    return reason
 
 
 def _from_value(value: Any) -> Any:
@@ -130,7 +157,7 @@ def _from_value(value: Any) -> Any:
         return text
     if kind == lib.HP_KIND_HOST:
         address = int(ffi.cast("uintptr_t", value.host))
-        return ffi.from_handle(value.host) if address in _host_objects else NativeObject(address)
+        return ffi.from_handle(value.host) if address in host_objects else NativeObject(address)
     return None
 
 
@@ -165,10 +192,7 @@ class NativeBackend:
     def check_key(self, key: str) -> None:
         raw = _utf8(key, "key")
         if lib.hp_key_check(raw, len(raw)):
-            # The engine decides; the message is worded as the pure backend words it, so
-            # both backends say the same (their rules agree: tests/python/test_properties.py).
-            reason = _rules.key_problem(key) or _last_error()
-            raise InvalidKeyError(f"invalid key {_rules.shown_key(key)}: {reason}")
+            raise invalid_key(key, _refusal_reason(key))
 
     def hash_key(self, key: str) -> int:
         raw = _utf8(key, "key")
@@ -183,7 +207,7 @@ class NativeBackend:
             source.kind = lib.HP_KIND_NULL
         elif kind is bool:
             source.kind, source.boolean = lib.HP_KIND_BOOL, value
-        elif kind is int and _I64_MIN <= value <= _I64_MAX:
+        elif kind is int and I64_MIN <= value <= I64_MAX:
             source.kind, source.integer = lib.HP_KIND_INT, value
         elif kind is float:
             source.kind, source.number = lib.HP_KIND_FLOAT, value
@@ -191,9 +215,7 @@ class NativeBackend:
             try:
                 raw = value.encode("utf-8")
             except UnicodeEncodeError:
-                # Lone surrogates (undecodable bytes from os.fsdecode): not text the engine
-                # takes, but a value all the same, converted by the same rules in Python.
-                return _rules.convert(key, value, wanted)
+                return fallback_convert(key, value, wanted)  # lone surrogates
             keep = ffi.from_buffer(raw)
             source.kind, source.string.ptr, source.string.len = (
                 lib.HP_KIND_STR,
@@ -201,22 +223,22 @@ class NativeBackend:
                 len(raw),
             )
         else:
-            base = _rules.plain(value)
+            base = plain(value)
             if base is not value:  # a subclass or number-like converts as its plain value
                 return self.convert(key, base, wanted)
-            # Beyond what the engine stores (huge ints, objects): same rules in Python.
-            return _rules.convert(key, value, wanted)
+            if kind is int:
+                return fallback_convert(key, value, wanted)  # beyond i64
+            raise mismatch(key, value, wanted)  # an object stands for no value
         out = ffi.new("hp_value *")
         if lib.hp_convert(source, _KINDS[wanted], out):
-            raise _rules.mismatch(key, value, wanted)
+            raise mismatch(key, value, wanted)
         return _from_value(out)
 
     def parse_value(self, text: str) -> Any:
         try:
             raw = text.encode("utf-8")
         except UnicodeEncodeError:
-            # Lone surrogates: never a number, bool or null, so the text itself (as in Python).
-            return _rules.parse_value(text)
+            return fallback_parse_value(text)  # lone surrogates
         out = ffi.new("hp_value *")
         status = lib.hp_parse_value(raw, len(raw), out)
         if status:
@@ -241,7 +263,7 @@ class NativeBackend:
             status = lib.hp_set_null(node, raw, len(raw))
         elif kind is bool:
             status = lib.hp_set_bool(node, raw, len(raw), value)
-        elif kind is int and _I64_MIN <= value <= _I64_MAX:
+        elif kind is int and I64_MIN <= value <= I64_MAX:
             status = lib.hp_set_i64(node, raw, len(raw), value)
         elif kind is float:
             status = lib.hp_set_f64(node, raw, len(raw), value)
@@ -262,11 +284,11 @@ class NativeBackend:
     def _set_other(node: Any, raw_key: bytes, value: Any) -> int:
         # Native readers see the plain value a subclass or number-like stands for (an IntEnum
         # its int, numpy.float64 its float); Python keeps the object itself in its own scopes.
-        base = _rules.plain(value)
+        base = plain(value)
         kind = type(base)
         if kind is bool:
             return lib.hp_set_bool(node, raw_key, len(raw_key), base)
-        if kind is int and _I64_MIN <= base <= _I64_MAX:
+        if kind is int and I64_MIN <= base <= I64_MAX:
             return lib.hp_set_i64(node, raw_key, len(raw_key), base)
         if kind is float:
             return lib.hp_set_f64(node, raw_key, len(raw_key), base)
@@ -278,10 +300,10 @@ class NativeBackend:
                 pass  # lone surrogates: keep the str as a host object
         handle = ffi.new_handle(value)
         address = int(ffi.cast("uintptr_t", handle))
-        _host_objects[address] = handle
+        host_objects[address] = handle
         status = lib.hp_set_host(node, raw_key, len(raw_key), handle, _RELEASE)
         if status:
-            _host_objects.pop(address, None)
+            host_objects.pop(address, None)
         return status
 
     def clear(self, node: Any) -> None:

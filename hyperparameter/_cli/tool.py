@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import difflib
 import json
 import sys
 from pathlib import Path
 from typing import Optional, Sequence
 
-from ._scan import Found, printable, scan
+from .scan import Found, scan
+from .text import did_you_mean, printable, table
 
 # Everything printed that comes from a scanned file or from the command line (keys, defaults,
 # function and file names, messages) goes through ``printable`` first: a control character in
@@ -17,15 +17,11 @@ from ._scan import Found, printable, scan
 
 
 def _table(found: list[Found]) -> str:
-    header = ("key", "kind", "default", "where", "file:line")
-    rows = [
-        tuple(printable(cell) for cell in (f.key, f.kind, f.default, f.where, f"{f.file}:{f.line}"))
-        for f in found
-    ]
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in [header, *rows]]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+    rows = [(f.key, f.kind, f.default, f.where, f"{f.file}:{f.line}") for f in found]
+    return table(
+        [tuple(printable(cell) for cell in row) for row in rows],
+        ("key", "kind", "default", "where", "file:line"),
+    )
 
 
 def _scanned(path: str) -> tuple[list[Found], bool]:
@@ -54,9 +50,8 @@ def _explain(args: argparse.Namespace) -> int:
         print(json.dumps([f.as_dict() for f in matches], indent=2))
         return 0 if matches else 1
     if not matches:
-        close = difflib.get_close_matches(args.key, sorted({f.key for f in found}), n=1)
-        hint = f"; did you mean {printable(close[0])}?" if close else ""
-        print(f"hp: no parameter {printable(args.key)} in {printable(args.path)}{hint}", file=sys.stderr)
+        hint = did_you_mean(args.key, {f.key for f in found})
+        print(printable(f"hp: no parameter {args.key} in {args.path}{hint}"), file=sys.stderr)
         return 1
     print(printable(args.key))
     for f in matches:

@@ -8,32 +8,28 @@ parameter ``namespace.name``) and reads such as ``hp.scope.train.lr | 0.001``,
 from __future__ import annotations
 
 import ast
+import inspect
 import io
 import os
 import stat
 import tokenize
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Any, Iterable, Iterator, Optional
+
+from .. import _scope
 
 _DECORATORS = {"param", "auto_param"}
 _READERS = {"scope", "param_scope"}
-#: Methods of ``hp.scope`` and of scope objects: ``hp.scope.current()`` is a call, not a read.
-_METHODS = {
-    "current",
-    "empty",
-    "frozen",
-    "init",
-    "keys",
-    "items",
-    "values",
-    "to_dict",
-    "update",
-    "clear",
-    "set",
-    "source",
-    "snapshot",
-}
+
+
+def _methods(cls: type) -> frozenset[str]:
+    """The public methods of ``cls``: ``hp.scope.current()`` is a call, not a read of ``current``."""
+    return frozenset(name for name in dir(cls) if not name.startswith("_") and callable(getattr(cls, name)))
+
+
+#: Methods of ``hp.scope`` (a scope object's are among them), taken from its class.
+_METHODS = _methods(type(_scope.scope))
 
 
 @dataclass
@@ -328,29 +324,42 @@ def scan(path: Path) -> tuple[list[Found], list[str]]:
     return found, problems
 
 
-def printable(text: str) -> str:
-    """``text`` with every character that is not printable written as an escape.
+class SourceScan:
+    """What a program's source files declare (``@hp.param``) and read (``hp.scope.x.y | 1``),
+    from a scan of their text: the keys ``-lps``, ``-ep`` and ``--strict`` know besides the
+    registry, and the types of ``-D`` keys that only the code reads."""
 
-    Control characters (C0, DEL, C1), line and paragraph separators, format characters such as
-    the bidirectional overrides, lone surrogates and unassigned code points become ``\\n``,
-    ``\\x1b``, ``\\u202e``: text read from a scanned file cannot move the cursor, recolour the
-    terminal, reorder what is shown or break a line of a table.
+    def __init__(self, files: Iterable[str]) -> None:
+        self.declared: dict[str, list[Found]] = {}
+        self.reads: dict[str, list[Found]] = {}
+        for file in files:
+            found, _ = scan(Path(file))
+            for f in found:
+                (self.declared if f.kind == "param" else self.reads).setdefault(f.key, []).append(f)
 
-    >>> printable("a\\x1b[31mb\\nc\\u202e")
-    'a\\\\x1b[31mb\\\\nc\\\\u202e'
-    """
-    if text.isprintable():
-        return text
-    return "".join(c if c.isprintable() else _escape(c) for c in text)
+    @classmethod
+    def of(cls, functions: Iterable[Any]) -> SourceScan:
+        """The scan of the files that define ``functions`` (each unwrapped, as
+        ``Command.target`` is)."""
+        files: list[str] = []
+        for function in functions:
+            try:
+                file = inspect.getsourcefile(function)
+            except TypeError:
+                file = None
+            if file and file not in files and os.path.isfile(file):
+                files.append(file)
+        return cls(files)
 
+    def keys(self) -> set[str]:
+        return set(self.declared) | set(self.reads)
 
-_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
-
-
-def _escape(char: str) -> str:
-    code = ord(char)
-    if char in _NAMED:
-        return _NAMED[char]
-    if code < 0x100:
-        return f"\\x{code:02x}"
-    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+    def default(self, key: str) -> tuple[bool, Any]:
+        """``(True, value)`` for the first read of ``key`` whose default is a literal."""
+        for found in self.reads.get(key, ()):
+            if found.default:
+                try:
+                    return True, ast.literal_eval(found.default)
+                except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+                    continue
+        return False, None

@@ -1,52 +1,22 @@
-"""What ``-lps``, ``-ep``, ``--strict``, ``--dump-params`` and the "did you mean" warnings need.
+"""What ``-lps``, ``-ep``, ``--strict``, ``--dump-params`` and the unknown ``-D`` key warnings
+print: a run's parameters with their values and sources, and where the source reads them.
 
-Kept apart from ``_cli`` so that an ordinary run (and ``--help``) does not load it: it scans
-the program's source (``_scan``, no import of user code), reads files and suggests spellings.
+Not loaded by an ordinary run (nor by ``--help``): it needs the static scan of the program's
+source (``scan``, no import of user code) and may read and write files.
 """
 
 from __future__ import annotations
 
 import inspect
-import os
 import sys
 from typing import Any, Callable, Iterable, Optional
 
-from . import _scope as _scope_module
-from ._cli import _SIMPLE_TYPES, _Command, _type_name
-from ._param import ParamInfo, registry
-from ._scope import Scope
-
-# --- small helpers --------------------------------------------------------------------------------
-
-
-def shown(path: str) -> str:
-    """A path relative to the working directory when it is below it, else as it is."""
-    try:
-        relative = os.path.relpath(path)
-    except ValueError:
-        return path
-    return path if relative.startswith("..") else relative
-
-
-def closest(key: str, candidates: Iterable[str]) -> Optional[str]:
-    """The candidate closest to ``key`` (a likely intended spelling), if any is close."""
-    import difflib
-
-    pool = sorted(c for c in set(candidates) if c != key)
-    close = difflib.get_close_matches(key, pool, n=1, cutoff=0.6)
-    return close[0] if close else None
-
-
-def hint(key: str, candidates: Iterable[str]) -> str:
-    close = closest(key, candidates)
-    return f"; did you mean {close}?" if close else ""
-
-
-def table(rows: list[tuple[str, ...]], header: tuple[str, ...]) -> str:
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in [header, *rows]]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+from .. import _scope
+from .._param import ParamInfo, registry
+from .._scope import Scope
+from .command import CONVERTIBLE, Command, type_name
+from .scan import SourceScan
+from .text import did_you_mean, display_path, table
 
 
 def _source_line(file: str, line: int) -> str:
@@ -57,79 +27,35 @@ def _source_line(file: str, line: int) -> str:
 
 def _where(func: Callable) -> str:
     try:
-        return f"{shown(inspect.getsourcefile(func) or '?')}:{inspect.getsourcelines(func)[1]}"
+        return f"{display_path(inspect.getsourcefile(func) or '?')}:{inspect.getsourcelines(func)[1]}"
     except (OSError, TypeError):
         return "<unknown>"
 
 
 def _literal_type(known: bool, default: Any) -> str:
-    return type(default).__name__ if known and type(default) in _SIMPLE_TYPES else "?"
-
-
-# --- the static view of the program's source --------------------------------------------------------
-
-
-class Static:
-    """What the program's source files declare and read, from a scan of their text."""
-
-    def __init__(self, files: Iterable[str]) -> None:
-        from pathlib import Path
-
-        from ._scan import scan
-
-        self.declared: dict[str, list] = {}
-        self.reads: dict[str, list] = {}
-        for file in files:
-            found, _ = scan(Path(file))
-            for f in found:
-                (self.declared if f.kind == "param" else self.reads).setdefault(f.key, []).append(f)
-
-    @classmethod
-    def of(cls, commands: list[_Command]) -> Static:
-        """The scan of the files that define ``commands``."""
-        files: list[str] = []
-        for command in commands:
-            try:
-                file = inspect.getsourcefile(command.target)
-            except TypeError:
-                file = None
-            if file and file not in files and os.path.isfile(file):
-                files.append(file)
-        return cls(files)
-
-    def keys(self) -> set[str]:
-        return set(self.declared) | set(self.reads)
-
-    def default(self, key: str) -> tuple[bool, Any]:
-        """``(True, value)`` for the first read of ``key`` whose default is a literal."""
-        import ast
-
-        for found in self.reads.get(key, ()):
-            if found.default:
-                try:
-                    return True, ast.literal_eval(found.default)
-                except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-                    continue
-        return False, None
+    return type(default).__name__ if known and type(default) in CONVERTIBLE else "?"
 
 
 # --- typo safety ----------------------------------------------------------------------------------
 
 
-def unknown_keys_message(unknown: list[str], static: Static) -> str:
+def unknown_keys_message(unknown: list[str], source_scan: SourceScan) -> str:
     """For ``--strict``: the -D keys that no @hp.param declares and no code reads, or ""."""
-    strangers = [k for k in unknown if k not in static.keys()]
-    candidates = set(registry) | static.keys()
-    return "; ".join(f"unknown -D key {k}{hint(k, candidates)}" for k in strangers)
+    strangers = [k for k in unknown if k not in source_scan.keys()]
+    candidates = set(registry) | source_scan.keys()
+    return "; ".join(f"unknown -D key {k}{did_you_mean(k, candidates)}" for k in strangers)
 
 
 #: More unknown -D keys than this are summed up in one line after the first few.
 _WARN_LIMIT = 10
 
 
-def warn_unread(unknown: list[str], static: Callable[[], Static]) -> None:
-    """After the run: report the -D keys that nothing declares and nothing read."""
-    read = _scope_module.referenced_keys
+def warn_unread(unknown: list[str], source_scan: Callable[[], SourceScan]) -> None:
+    """After the run: report the -D keys that nothing declares and nothing read.
+
+    ``source_scan`` makes (or returns) the scan of the program's source, only if it is needed.
+    """
+    read = _scope.referenced_keys
     if read.full and unknown:
         print(
             f"note: this run read more than {read.LIMIT:,} distinct keys, more than are recorded, "
@@ -139,18 +65,18 @@ def warn_unread(unknown: list[str], static: Callable[[], Static]) -> None:
         return
     unread = [key for key in unknown if key not in read]
     for key in unread[:_WARN_LIMIT]:
-        places = static().reads.get(key)
+        places = source_scan().reads.get(key)
         if places:
-            where = ", ".join(f"{shown(f.file)}:{f.line}" for f in places)
+            where = ", ".join(f"{display_path(f.file)}:{f.line}" for f in places)
             print(
                 f"warning: -D {key}: nothing read it during this run (the code reads it at {where})",
                 file=sys.stderr,
             )
         else:
-            candidates = set(registry) | static().keys() | {k for k in read if "." in k}
+            candidates = set(registry) | source_scan().keys() | {k for k in read if "." in k}
             print(
                 f"warning: unknown -D key {key}: no @hp.param declares it and nothing read it"
-                f"{hint(key, candidates)}",
+                f"{did_you_mean(key, candidates)}",
                 file=sys.stderr,
             )
     if len(unread) > _WARN_LIMIT:
@@ -160,15 +86,15 @@ def warn_unread(unknown: list[str], static: Callable[[], Static]) -> None:
 # --- listing, explaining, dumping -------------------------------------------------------------------
 
 
-class Run:
-    """One invocation: its commands, the scope holding every layer, and the static view."""
+class RunReport:
+    """One run as ``-lps``, ``-ep`` and ``--dump-params`` show it: its commands, the scope
+    holding every layer, and what the source declares and reads."""
 
-    def __init__(
-        self, commands: list[_Command], chosen: Optional[_Command], ps: Scope, static: Static
-    ) -> None:
-        self.commands = [chosen] if chosen is not None else commands
+    def __init__(self, commands: list[Command], ps: Scope, source_scan: SourceScan) -> None:
+        """``commands``: the chosen command, or every command when none was chosen."""
+        self.commands = commands
         self.ps = ps
-        self.static = static
+        self.source_scan = source_scan
         self.values = ps.to_dict()  # not ps[key]: an accessor would count as a read
 
     def value(self, key: str, default: Any) -> tuple[Any, str]:
@@ -185,11 +111,11 @@ class Run:
         rows: dict[str, tuple[str, ...]] = {}
         for info in self.params():
             value, source = self.value(info.key, info.default)
-            rows[info.key] = (info.key, _type_name(info), repr(info.default), repr(value), source)
-        for key, reads in self.static.reads.items():
+            rows[info.key] = (info.key, type_name(info), repr(info.default), repr(value), source)
+        for key, reads in self.source_scan.reads.items():
             if key in rows:
                 continue
-            known, default = self.static.default(key)
+            known, default = self.source_scan.default(key)
             shown_default = repr(default) if known else (reads[0].default or "(required)")
             value, source = self.value(key, default if known else None)
             shown_value = repr(value) if known or source != "default" else "-"
@@ -203,15 +129,15 @@ class Run:
     def explain(self, key: str) -> Optional[str]:
         """``-ep KEY``: type, default, value, source, help, how to set it, every place reading it."""
         info = next((i for i in self.params() if i.key == key), None)
-        reads = self.static.reads.get(key, [])
+        reads = self.source_scan.reads.get(key, [])
         if info is None and not reads:
             return None
         lines = [key]
         if info is not None:
             value, source = self.value(key, info.default)
-            lines += [f"  type:         {_type_name(info)}", f"  default:      {info.default!r}"]
+            lines += [f"  type:         {type_name(info)}", f"  default:      {info.default!r}"]
         else:
-            known, default = self.static.default(key)
+            known, default = self.source_scan.default(key)
             value, source = self.value(key, default if known else None)
             shown_default = repr(default) if known else (reads[0].default or "(none: the read is required)")
             lines += [f"  type:         {_literal_type(known, default)}", f"  default:      {shown_default}"]
@@ -222,8 +148,10 @@ class Run:
             if text:
                 lines.append(f"  help:         {text}")
             lines.append(f"  set with:     {command.option_text(key)}, -D {key}=VALUE or --config FILE")
-            declared = self.static.declared.get(key)
-            where = f"{shown(declared[0].file)}:{declared[0].line}" if declared else _where(info.function)
+            declared = self.source_scan.declared.get(key)
+            where = (
+                f"{display_path(declared[0].file)}:{declared[0].line}" if declared else _where(info.function)
+            )
             lines.append(f"  declared in:  {info.function.__qualname__}({info.name}=...) at {where}")
         else:
             lines.append(f"  set with:     -D {key}=VALUE or --config FILE")
@@ -232,21 +160,24 @@ class Run:
             lines.append(f"    {info.function.__qualname__}(), which receives it as its argument {info.name}")
         for found in reads:
             code = _source_line(found.file, found.line)
-            lines.append(f"    {shown(found.file)}:{found.line} in {found.where}: {code}")
+            lines.append(f"    {display_path(found.file)}:{found.line} in {found.where}: {code}")
         return "\n".join(lines) + "\n"
 
     def report(self, listing: bool, explaining: Optional[str], unknown: list[str], defined: list[str]) -> int:
         """Print ``-lps`` and/or ``-ep``; the exit status."""
-        candidates = set(registry) | self.static.keys()
+        candidates = set(registry) | self.source_scan.keys()
         for key in unknown:
-            if key not in self.static.keys():
-                print(f"warning: unknown -D key {key}{hint(key, candidates)}", file=sys.stderr)
+            if key not in self.source_scan.keys():
+                print(f"warning: unknown -D key {key}{did_you_mean(key, candidates)}", file=sys.stderr)
         if listing:
             print(table(self.rows(defined), ("key", "type", "default", "value", "source")))
         if explaining:
             text = self.explain(explaining)
             if text is None:
-                print(f"error: unknown parameter {explaining}{hint(explaining, candidates)}", file=sys.stderr)
+                print(
+                    f"error: unknown parameter {explaining}{did_you_mean(explaining, candidates)}",
+                    file=sys.stderr,
+                )
                 return 2
             sys.stdout.write(text)
         sys.stdout.flush()
@@ -256,9 +187,9 @@ class Run:
         """``--dump-params``: what the run read, with final values; ``--config`` reads it back."""
         from pathlib import Path
 
-        from ._dump import write
+        from .dump import write
 
-        read = _scope_module.referenced_keys
+        read = _scope.referenced_keys
         dumped = {
             info.key: self.values.get(info.key, info.default)
             for command in self.commands
@@ -267,15 +198,15 @@ class Run:
         for key in read:
             if key in self.values:
                 dumped[key] = self.values[key]
-        for key in read & set(self.static.reads):  # read with its default: write the default
-            known, default = self.static.default(key)
+        for key in read & set(self.source_scan.reads):  # read with its default: write the default
+            known, default = self.source_scan.default(key)
             clash = any(k.startswith(key + ".") or key.startswith(k + ".") for k in dumped)
             if key not in dumped and known and not clash:
                 dumped[key] = default
         if target.lower().endswith(".toml"):
             for key, value in dumped.items():
                 info = registry.get(key)
-                default = info.default if info is not None else self.static.default(key)[1]
+                default = info.default if info is not None else self.source_scan.default(key)[1]
                 if value is None and default is not None:
                     print(
                         f"error: --dump-params {target}: {key} is None, which TOML cannot hold, and its "
