@@ -15,9 +15,8 @@ from typing import Any, Union
 from ._backends import backend
 from ._cli.text import did_you_mean
 from ._errors import ConfigError, ConversionError
+from ._state import CONVERTIBLE, MISSING
 
-_SCALARS = (bool, int, float, str)
-_MISSING: Any = object()
 if sys.version_info >= (3, 10):
     import types
 
@@ -87,7 +86,7 @@ def _type_hints(schema: type) -> dict[str, Any]:
 
 
 def _fields(schema: type) -> dict[str, tuple[Any, Any]]:
-    """name -> (type, default or _MISSING), for a dataclass or any class with type hints."""
+    """name -> (type, default or MISSING), for a dataclass or any class with type hints."""
     hints = _type_hints(schema)
     if dataclasses.is_dataclass(schema):
         fields = {}
@@ -99,11 +98,11 @@ def _fields(schema: type) -> dict[str, tuple[Any, Any]]:
             elif f.default_factory is not dataclasses.MISSING:
                 default = f.default_factory()
             else:
-                default = _MISSING
+                default = MISSING
             fields[f.name] = (hints.get(f.name, Any), default)
         return fields
     return {
-        name: (tp, getattr(schema, name, _MISSING))
+        name: (tp, getattr(schema, name, MISSING))
         for name, tp in hints.items()
         if not name.startswith("_") and typing.get_origin(tp) is not typing.ClassVar
     }
@@ -112,7 +111,7 @@ def _fields(schema: type) -> dict[str, tuple[Any, Any]]:
 def _is_schema(tp: Any) -> bool:
     return isinstance(tp, type) and (
         dataclasses.is_dataclass(tp)
-        or (tp not in _SCALARS and not issubclass(tp, enum.Enum) and bool(_type_hints(tp)))
+        or (tp not in CONVERTIBLE and not issubclass(tp, enum.Enum) and bool(_type_hints(tp)))
     )
 
 
@@ -128,7 +127,7 @@ def _build(schema: type, values: dict) -> Any:
 def _object(value: Any, schema: type, key: str, problems: _Problems) -> Any:
     if not isinstance(value, dict):
         problems.add(key, f"expected a section ({schema.__name__}), got {type(value).__name__} {value!r}")
-        return _MISSING
+        return MISSING
     fields = _fields(schema)
     prefix = f"{key}." if key else ""
     for unknown in sorted(set(value) - set(fields)):
@@ -137,12 +136,12 @@ def _object(value: Any, schema: type, key: str, problems: _Problems) -> Any:
     for name, (tp, default) in fields.items():
         if name in value:
             built[name] = _check(value[name], tp, prefix + name, problems)
-        elif default is not _MISSING:
+        elif default is not MISSING:
             built[name] = default
         else:
             problems.add(prefix + name, f"required {_name(tp)} is missing")
     if len(problems.items):
-        return _MISSING
+        return MISSING
     return _build(schema, built)
 
 
@@ -163,28 +162,28 @@ def _check(value: Any, tp: Any, key: str, problems: _Problems) -> Any:
             if not trial.items:
                 return result
         problems.add(key, f"expected {_name(tp)}, got {value!r}")
-        return _MISSING
+        return MISSING
     if origin is typing.Literal:
         if value in args:
             return value
         for allowed in args:
-            if isinstance(allowed, _SCALARS) and not isinstance(value, type(allowed)):
+            if isinstance(allowed, CONVERTIBLE) and not isinstance(value, type(allowed)):
                 try:
                     if backend.convert(key, value, type(allowed)) == allowed:
                         return allowed
                 except ConversionError:
                     pass
         problems.add(key, f"expected one of {', '.join(map(repr, args))}, got {value!r}")
-        return _MISSING
+        return MISSING
     if origin in (list, typing.List, tuple, set, frozenset):
         if not isinstance(value, list):
             problems.add(key, f"expected a list, got {type(value).__name__} {value!r}")
-            return _MISSING
+            return MISSING
         if origin is tuple and args and not (len(args) == 2 and args[1] is Ellipsis):
             # Tuple[int, str]: one type per position.
             if len(value) != len(args):
                 problems.add(key, f"expected {len(args)} items ({_name(tp)}), got {len(value)}")
-                return _MISSING
+                return MISSING
             return tuple(_check(v, t, f"{key}.{i}", problems) for i, (v, t) in enumerate(zip(value, args)))
         item_type = args[0] if args else Any
         items = [_check(v, item_type, f"{key}.{i}", problems) for i, v in enumerate(value)]
@@ -192,19 +191,19 @@ def _check(value: Any, tp: Any, key: str, problems: _Problems) -> Any:
     if origin in (dict, typing.Dict):
         if not isinstance(value, dict):
             problems.add(key, f"expected a mapping, got {type(value).__name__} {value!r}")
-            return _MISSING
+            return MISSING
         value_type = args[1] if len(args) == 2 else Any
         return {k: _check(v, value_type, f"{key}.{k}", problems) for k, v in value.items()}
     if isinstance(tp, type) and issubclass(tp, enum.Enum):
         return _enum(value, tp, key, problems)
-    if tp in _SCALARS:
+    if tp in CONVERTIBLE:
         return _scalar(value, tp, key, problems)
     if _is_schema(tp):
         return _object(value, tp, key, problems)
     if isinstance(tp, type) and isinstance(value, tp):
         return value
     problems.add(key, f"expected {_name(tp)}, got {type(value).__name__} {value!r}")
-    return _MISSING
+    return MISSING
 
 
 def _scalar(value: Any, tp: type, key: str, problems: _Problems) -> Any:
@@ -212,12 +211,12 @@ def _scalar(value: Any, tp: type, key: str, problems: _Problems) -> Any:
         return tp(value)
     if value is None or isinstance(value, (dict, list)):
         problems.add(key, f"expected {tp.__name__}, got {type(value).__name__} {value!r}")
-        return _MISSING
+        return MISSING
     try:
         return backend.convert(key, value, tp)
     except ConversionError:
         problems.add(key, f"expected {tp.__name__}, got {value!r}")
-        return _MISSING
+        return MISSING
 
 
 def _enum(value: Any, tp: type, key: str, problems: _Problems) -> Any:
@@ -226,7 +225,7 @@ def _enum(value: Any, tp: type, key: str, problems: _Problems) -> Any:
             return member
     names = ", ".join(m.name for m in tp)  # type: ignore[attr-defined]
     problems.add(key, f"expected one of {tp.__name__} ({names}), got {value!r}")
-    return _MISSING
+    return MISSING
 
 
 def validate(data: dict, schema: type, sources: dict[str, str]) -> Any:

@@ -1,5 +1,5 @@
 """The bad-input matrix (docs/errors.md): rows of the config loader (CFG-xx) and of the command
-line built by ``hp.launch`` (CLI-xx) that tests/test_config.py does not already cover.
+line built by ``hp.launch`` (CLI-xx) that tests/config/test_config.py does not already cover.
 
 Every test runs inside a scope holding a sentinel and checks it afterwards: no row may crash,
 hang or corrupt later reads. The command line runs in-process (``hp.launch(argv=...)``): a
@@ -21,6 +21,7 @@ import pytest
 import hyperparameter as hp
 from hyperparameter import ConfigError, InvalidKeyError
 
+ROOT = Path(__file__).resolve().parents[1]
 NATIVE = hp.backend_name() == "native"
 
 
@@ -326,7 +327,7 @@ def test_cli16_definitions_scale_linearly(sentinel, capsys):
     assert large < 8 * small, f"4x the definitions took {large / small:.0f}x the time"
 
 
-# --- SECURITY.md's promises that tests/test_config.py does not already show -----------------
+# --- SECURITY.md's promises that tests/config/test_config.py does not already show ----------
 
 
 @pytest.mark.parametrize(
@@ -381,14 +382,14 @@ def test_sec02_environment_only_where_written_as_env(sentinel, monkeypatch):
 
 
 def test_sec03_the_release_build_unwinds_so_the_boundary_can_catch_panics():
-    """rust/src/ffi.rs catches panics with catch_unwind; with panic = "abort" it could not."""
+    """rust/src/ffi/boundary.rs catches panics with catch_unwind; with panic = "abort" it could not."""
     import sys
 
     if sys.version_info >= (3, 11):
         import tomllib
     else:
         import tomli as tomllib
-    cargo = tomllib.loads((Path(__file__).resolve().parents[1] / "Cargo.toml").read_text())
+    cargo = tomllib.loads((ROOT / "Cargo.toml").read_text())
     assert cargo["profile"]["release"]["panic"] == "unwind"
 
 
@@ -398,14 +399,13 @@ def test_sec03_the_release_build_unwinds_so_the_boundary_can_catch_panics():
 def test_every_row_of_docs_errors_md_names_tests_that_exist():
     """Each row of the matrix names its tests; each named file and test must exist, and each id
     of the overview must have its row (an n/a row names no test and says why)."""
-    root = Path(__file__).resolve().parents[1]
-    text = (root / "docs" / "errors.md").read_text(encoding="utf-8")
+    text = (ROOT / "docs" / "errors.md").read_text(encoding="utf-8")
     sources = [
-        *root.glob("tests/**/*.py"),
-        *root.glob("tests/native/*.c*"),
-        *root.glob("tests/stress/*"),
-        *root.glob("rust/tests/*.rs"),
-        *root.glob("rust/src/*.rs"),
+        *ROOT.glob("tests/**/*.py"),
+        *ROOT.glob("tests/native/*.c*"),
+        *ROOT.glob("tests/stress/*"),
+        *ROOT.glob("rust/tests/*.rs"),
+        *ROOT.glob("rust/src/**/*.rs"),
     ]
     corpus = "\n".join(p.read_text(encoding="utf-8", errors="replace") for p in sources if p.is_file())
     names = {p.name for p in sources}

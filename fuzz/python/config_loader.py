@@ -21,7 +21,7 @@ Run it with atheris (a dev tool: ``pip install atheris``), from the repository r
         -dict=fuzz/python/config.dict -max_total_time=600 -timeout=20 -rss_limit_mb=2048 -max_len=8192
 
 The kept inputs in ``fuzz/regressions/config_loader/`` and the seeds in
-``fuzz/corpus/config_loader/`` are replayed by ``tests/test_fuzz_regressions.py``.
+``fuzz/corpus/config_loader/`` are replayed by ``tests/config/test_fuzz_regressions.py``.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ from .keychars import is_key_char
 from .pure import convert as fallback_convert
 from .pure import parse_value as fallback_parse_value
 from .values import I64_MAX, I64_MIN, plain
-from .wording import invalid_key, key_bad_char, mismatch
+from .wording import invalid_key, key_bad_char, mismatch_error
 
 ABI_VERSION = 2
 if lib.hp_abi_version() != ABI_VERSION:
@@ -228,10 +228,10 @@ class NativeBackend:
                 return self.convert(key, base, wanted)
             if kind is int:
                 return fallback_convert(key, value, wanted)  # beyond i64
-            raise mismatch(key, value, wanted)  # an object stands for no value
+            raise mismatch_error(key, value, wanted)  # an object stands for no value
         out = ffi.new("hp_value *")
         if lib.hp_convert(source, _KINDS[wanted], out):
-            raise mismatch(key, value, wanted)
+            raise mismatch_error(key, value, wanted)
         return _from_value(out)
 
     def parse_value(self, text: str) -> Any:

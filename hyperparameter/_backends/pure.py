@@ -16,7 +16,7 @@ from typing import Any, Callable, Optional
 
 from .keychars import is_key_char
 from .values import I64_MAX, I64_MIN, int_text, plain
-from .wording import KEY_EMPTY, KEY_EMPTY_SEGMENT, invalid_key, key_bad_char, key_too_long, mismatch
+from .wording import KEY_EMPTY, KEY_EMPTY_SEGMENT, invalid_key, key_bad_char, key_too_long, mismatch_error
 
 # --- rust/src/key.rs --------------------------------------------------------------------------
 # (``KeyError``'s words are in wording.py; ``is_key_char`` is in keychars.py, which the native
@@ -315,7 +315,7 @@ def convert(key: str, value: Any, wanted: type) -> Any:
     value = plain(value)
     result = _CONVERTERS[wanted](value)
     if result is None:
-        raise mismatch(key, value, wanted)
+        raise mismatch_error(key, value, wanted)
     return result
 
 

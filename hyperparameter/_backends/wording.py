@@ -87,7 +87,7 @@ def _float_spelling(x: float) -> str:
     return text
 
 
-def mismatch(key: str, value: Any, wanted: type) -> ConversionError:
+def mismatch_error(key: str, value: Any, wanted: type) -> ConversionError:
     """The error for ``value`` (a plain value, see ``values.plain``) that does not convert to
     ``wanted``; an int too long for Python's int-to-text limit says so."""
     why = ""

@@ -15,10 +15,8 @@ from typing import Any, Callable, Mapping, Optional, Sequence, Union
 from .._backends import backend
 from .._errors import ConversionError, HyperparameterError
 from .._param import ParamInfo, registry
+from .._state import CONVERTIBLE  # a command-line value converts as a read with a default
 
-#: The types a command-line value converts to by the engine's rules (the same as those of a
-#: read with a default, ``hp.scope.x | 1``).
-CONVERTIBLE = (bool, int, float, str)
 _TYPE_NAMES = {t.__name__: t for t in CONVERTIBLE}
 
 #: Flags of the options every program has; a parameter with one of these names is given only

@@ -12,8 +12,8 @@ from .._backends import backend
 from .._errors import ConfigError, ConversionError, HyperparameterError
 from .._param import registry
 from .._scope import Scope
-from .._state import valid_key
-from .command import CONVERTIBLE, convert_text, nullable, value_type
+from .._state import CONVERTIBLE, valid_key
+from .command import convert_text, nullable, value_type
 from .options import Invocation
 
 

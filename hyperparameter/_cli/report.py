@@ -14,7 +14,8 @@ from typing import Any, Callable, Iterable, Optional
 from .. import _scope
 from .._param import ParamInfo, registry
 from .._scope import Scope
-from .command import CONVERTIBLE, Command, type_name
+from .._state import CONVERTIBLE
+from .command import Command, type_name
 from .scan import SourceScan
 from .text import did_you_mean, display_path, table
 

@@ -64,9 +64,9 @@ static inline int check_finish(const char *program) {
 }
 
 /*
- * Hash vectors, as written by tests/test_native.py from tests/vectors/hash.json: one per line,
- * "<xxh64 decimal> <utf8 length> <key bytes in hex>" (the hex is empty for the empty key), so
- * no JSON parser is needed here. Calls `visit` for each; returns the count, or -1 if the file
+ * Hash vectors, as written by tests/native/test_native.py from tests/vectors/hash.json: one per
+ * line, "<xxh64 decimal> <utf8 length> <key bytes in hex>" (the hex is empty for the empty key),
+ * so no JSON parser is needed here. Calls `visit` for each; returns the count, or -1 if the file
  * cannot be read or a line is malformed.
  */
 typedef void (*vector_visitor)(const char *key, size_t len, uint64_t hash, void *context);

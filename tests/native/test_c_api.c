@@ -1,7 +1,7 @@
 /*
  * The semantic contract, exercised through the C ABI alone.
  *
- * Usage: test_c_api HASH_VECTORS_FILE   (written by tests/test_native.py, see check.h)
+ * Usage: test_c_api HASH_VECTORS_FILE   (written by tests/native/test_native.py, see check.h)
  *
  * Every test enters its own scopes and leaves them, so the thread's root scope stays empty and
  * the tests do not depend on each other; the frozen baseline is reset at the end of the one

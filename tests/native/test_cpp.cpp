@@ -1,7 +1,7 @@
 // The C++ layer (include/hyperparameter.hpp): macros, typed reads and writes, RAII scopes,
 // compile-time hashing, thread isolation and the frozen baseline.
 //
-// Usage: test_cpp HASH_VECTORS_FILE   (written by tests/test_native.py, see check.h)
+// Usage: test_cpp HASH_VECTORS_FILE   (written by tests/native/test_native.py, see check.h)
 
 #include <atomic>
 #include <cmath>
@@ -379,7 +379,7 @@ void row_cpp02_invalid_utf8() {
 }
 
 // CPP-04: a 1 MB key throws HP_INVALID_KEY with a short message (GET_PARAM refuses keys over
-// 1024 bytes while compiling: tests/test_native.py, too_long_key).
+// 1024 bytes while compiling: tests/native/test_native.py, too_long_key).
 void row_cpp04_megabyte_key() {
     const std::string key(std::size_t{1} << 20, 'k');
     try {

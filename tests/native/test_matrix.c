@@ -5,7 +5,7 @@
  * (C-16). Each row ends by checking a sentinel set before it, so no row may corrupt later reads.
  *
  * Usage: test_matrix [KEYS]   KEYS (default 1000000) is the size of row C-16; the valgrind
- * run of tests/test_native.py passes a smaller one to stay quick.
+ * run of tests/native/test_native.py passes a smaller one to stay quick.
  */
 #define _POSIX_C_SOURCE 200809L
 

@@ -1,18 +1,15 @@
-"""Shared fixtures of the Python suite: every test starts and ends at a clean thread root."""
+"""Fixtures of the Python suite: every test starts and ends at a clean thread root, and the
+engine gives back every Python object it took. Fixtures every folder shares (baseline) are in
+tests/conftest.py."""
 
 from __future__ import annotations
 
 import gc
 
 import pytest
+from baseline_reset import reset_baseline
 
 import hyperparameter as hp
-
-
-def reset_baseline() -> None:
-    """Publish an empty baseline (what a fresh process starts from)."""
-    with hp.scope.empty():
-        hp.scope.frozen()
 
 
 @pytest.fixture(autouse=True)
@@ -29,13 +26,6 @@ def clean_state():
     reset_baseline()
     assert left is root, f"a scope was left entered: {left!r}"
     assert leftover == {}, f"the test left values in the thread root or baseline: {leftover}"
-
-
-@pytest.fixture
-def baseline():
-    """For tests that call frozen(): the baseline is reset after the test."""
-    yield
-    reset_baseline()
 
 
 class _CountingRegistry(dict):

@@ -12,16 +12,15 @@
 
 from __future__ import annotations
 
-import enum
 import math
 import struct
-import sys
 import threading
 
 import numpy as np
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
+from value_kinds import Flags, Level, Mixed, Mode, Ratio
 
 import hyperparameter as hp
 from hyperparameter import ConversionError
@@ -30,33 +29,6 @@ from hyperparameter._backends import pure as pure_rules
 
 NATIVE = hp.backend_name() == "native"
 native_only = pytest.mark.skipif(not NATIVE, reason="needs the native engine")
-
-
-class Level(enum.IntEnum):
-    LOW = 3
-
-
-class Flags(enum.IntFlag):
-    A = 1
-    B = 4
-
-
-if sys.version_info >= (3, 11):
-    Mode = enum.StrEnum("Mode", {"FAST": "fast"})
-else:
-
-    class Mode(str, enum.Enum):
-        FAST = "fast"
-
-
-class Mixed(str, enum.Enum):
-    """str() of a member is "Mixed.SLOW"; the text it holds is "slow"."""
-
-    SLOW = "slow"
-
-
-class Ratio(float):
-    pass
 
 
 SUBCLASSES = [

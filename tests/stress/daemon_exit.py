@@ -15,7 +15,7 @@ threads are in the middle of the library:
 RUNS runs of each variant, JOBS at a time. Prints, per variant: runs, aborts (killed by a
 signal, or "FATAL" on stderr), hangs (no exit within TIMEOUT seconds; the run is killed), and
 other failures (any other non-zero exit, or daemon threads that never ran), with the first
-failure's stderr. Exits 1 if any run failed. tests/test_stress_exit_fork.py runs a short
+failure's stderr. Exits 1 if any run failed. tests/stress/test_stress_exit_fork.py runs a short
 version.
 """
 
@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve()
-TESTS = HERE.parents[1]
+SUPPORT = HERE.parents[1] / "support"  # native_build
 
 KERNEL = r"""
 #include "hyperparameter.hpp"
@@ -80,7 +80,7 @@ def build_kernel(directory: Path) -> str | None:
 
     if hp.backend_name() != "native":
         return None
-    sys.path.insert(0, str(TESTS))
+    sys.path.insert(0, str(SUPPORT))
     from native_build import CXX, compile_cpp
 
     if CXX is None:

@@ -18,7 +18,7 @@ different one each time (n % 3), as a worker's first lines would:
 and exits 0 (3 on a wrong value, 1 on an exception). A child still running TIMEOUT seconds
 after its fork is a hang: it is killed. Prints runs / hangs / mismatches / other failures and
 the number of publications made meanwhile; exits 1 if any child failed.
-tests/test_stress_exit_fork.py runs a short version.
+tests/stress/test_stress_exit_fork.py runs a short version.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from pathlib import Path
 
 import hyperparameter as hp
 
-TESTS = Path(__file__).resolve().parents[1]
+SUPPORT = Path(__file__).resolve().parents[1] / "support"  # native_build
 
 KERNEL = r"""
 #include "hyperparameter.hpp"
@@ -51,7 +51,7 @@ def build_kernel(directory: Path):
     """The C++ reader, loaded; None without the native engine or a C++ compiler."""
     if hp.backend_name() != "native":
         return None
-    sys.path.insert(0, str(TESTS))
+    sys.path.insert(0, str(SUPPORT))
     from native_build import CXX, compile_cpp
 
     if CXX is None:

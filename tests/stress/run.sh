@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The long stress runs (the test suite runs short ones: tests/test_stress.py).
+# The long stress runs (the test suite runs short ones: tests/stress/test_stress.py).
 #
 #     tests/stress/run.sh [CXX_OPS_PER_THREAD=20000000] [PY_OPS_PER_THREAD=200000] [THREADS=8]
 #

@@ -10,7 +10,7 @@
 // more thread republishes the frozen baseline (base.a = g, base.b = 3g + 1, base.s = "gen-g")
 // as fast as it can; readers must see the generations in order and each one whole.
 //
-// Prints the operation counts and exits 0 when no check failed. tests/test_stress.py runs a
+// Prints the operation counts and exits 0 when no check failed. tests/stress/test_stress.py runs a
 // short version; see docs/errors.md ("Stress") for the long one.
 
 #include <atomic>

@@ -12,8 +12,8 @@ stale read or a lost write is a mismatch. Meanwhile another thread republishes t
 baseline (base.a = g, base.b = 3g + 1, base.s = "gen-g"); readers must see the generations in
 order and each one whole.
 
-Prints the operation counts and exits 0 when no check failed. tests/test_stress.py runs a short
-version; see docs/errors.md ("Stress") for the long one.
+Prints the operation counts and exits 0 when no check failed. tests/stress/test_stress.py runs a
+short version; see docs/errors.md ("Stress") for the long one.
 """
 
 from __future__ import annotations

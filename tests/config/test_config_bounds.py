@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import json
 import os
-import textwrap
 import time
 import tracemalloc
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
+from config_files import error_of, write
 
 import hyperparameter as hp
 from hyperparameter import _config
@@ -35,19 +34,6 @@ def yaml_loader(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch)
     else:
         monkeypatch.delattr(yaml, "CSafeLoader", raising=False)
     return request.param
-
-
-def write(name: str, text: str) -> str:
-    path = Path(name)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(textwrap.dedent(text), encoding="utf-8")
-    return name
-
-
-def error_of(*args: Any, **kwargs: Any) -> str:
-    with pytest.raises(hp.ConfigError) as info:
-        hp.config(*args, **kwargs)
-    return str(info.value)
 
 
 def symlink(target: str, name: str) -> None:

@@ -8,7 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-GUIDES = Path(__file__).resolve().parent / "guides"
+ROOT = Path(__file__).resolve().parents[2]
+GUIDES = ROOT / "tests" / "guides"
 
 
 def run(script: str, *args: str) -> list[str]:

@@ -20,7 +20,7 @@ import pytest
 import hyperparameter as hp
 from hyperparameter._backends import pure as pure_rules
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 FUZZ = ROOT / "fuzz"
 
 

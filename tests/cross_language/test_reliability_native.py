@@ -89,14 +89,6 @@ def kernel(tmp_path_factory: pytest.TempPathFactory) -> ctypes.CDLL:
     return lib
 
 
-@pytest.fixture
-def baseline():
-    """For tests that call frozen(): an empty baseline is published again afterwards."""
-    yield
-    with hp.scope.empty():
-        hp.scope.frozen()
-
-
 # --- native reads follow copied contexts ----------------------------------------------------
 
 

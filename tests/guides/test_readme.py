@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from native_build import CXX, compile_cpp
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+ROOT = Path(__file__).resolve().parents[2]
+README = ROOT / "README.md"
 
 
 def blocks(language: str) -> list[str]:
@@ -33,6 +34,6 @@ def test_cpp_example_compiles_and_runs(tmp_path: Path) -> None:
 def test_readme_shows_both_setup_commands() -> None:
     text = README.read_text(encoding="utf-8")
     assert "python -m hyperparameter.examples.quickstart" in text
-    ci = (README.parent / ".ci" / "run").read_text(encoding="utf-8")
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     test_command = "python -m pip install -e '.[test]' && python -m pytest"
     assert test_command in text and test_command in ci

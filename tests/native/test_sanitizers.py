@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 INCLUDE = ROOT / "include"
 NATIVE = ROOT / "tests" / "native"
 TRIPLE = "x86_64-unknown-linux-gnu"

@@ -5,15 +5,14 @@ value is cut short in the engine's error message."""
 from __future__ import annotations
 
 import ctypes
-import enum
 import math
 import re
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 from native_build import CXX, compile_cpp
+from value_kinds import Flags, Level, Mixed, Mode, Ratio
 
 import hyperparameter as hp
 
@@ -105,34 +104,6 @@ def cpp(tmp_path_factory: pytest.TempPathFactory) -> Reader:
 
 HEADER = (Path(hp.get_include()) / "hyperparameter.h").read_text(encoding="utf-8")
 HP_TYPE_MISMATCH = int(re.search(r"#define HP_TYPE_MISMATCH (\d+)", HEADER).group(1))
-
-
-class Level(enum.IntEnum):
-    LOW = 3
-
-
-class Flags(enum.IntFlag):
-    A = 1
-    B = 4
-
-
-if sys.version_info >= (3, 11):
-    Mode = enum.StrEnum("Mode", {"FAST": "fast"})
-else:
-
-    class Mode(str, enum.Enum):
-        FAST = "fast"
-
-
-class Mixed(str, enum.Enum):
-    """A str mixin enum, whose str() is "Mixed.SLOW": its text is still "slow"."""
-
-    SLOW = "slow"
-
-
-class Ratio(float):
-    def __repr__(self) -> str:
-        return f"Ratio({float(self)!r})"
 
 
 class Count(int):

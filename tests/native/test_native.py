@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 NATIVE = ROOT / "tests" / "native"
 INCLUDE = ROOT / "include"
 LIB_DIR = ROOT / "target" / "release"

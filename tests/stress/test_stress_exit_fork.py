@@ -22,7 +22,8 @@ from native_build import CXX
 
 import hyperparameter as hp
 
-STRESS = Path(__file__).resolve().parent / "stress"
+ROOT = Path(__file__).resolve().parents[2]
+STRESS = ROOT / "tests" / "stress"
 BACKENDS = ["native", "python"] if hp.backend_name() == "native" else ["python"]
 
 

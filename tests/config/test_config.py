@@ -10,16 +10,16 @@ import os
 import re
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 from typing import Any, Dict, List, Literal, Optional, Tuple, Union
 
 import pytest
 import yaml
+from config_files import error_of, write
 
 import hyperparameter as hp
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(autouse=True)
@@ -27,19 +27,6 @@ def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Every test runs in an empty folder, so sources read as the relative names written."""
     monkeypatch.chdir(tmp_path)
     return tmp_path
-
-
-def write(name: str, text: str) -> str:
-    path = Path(name)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(textwrap.dedent(text), encoding="utf-8")
-    return name
-
-
-def error_of(*args: Any, **kwargs: Any) -> str:
-    with pytest.raises(hp.ConfigError) as info:
-        hp.config(*args, **kwargs)
-    return str(info.value)
 
 
 LOADERS = ["libyaml", "pure-python"]
@@ -62,11 +49,7 @@ def yaml_loader(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch)
 
 def per_loader(cases: list[tuple]) -> list[tuple]:
     """Cases whose first item names a file: YAML ones once per YAML loader, others once."""
-    return [
-        (*case, loader)
-        for case in cases
-        for loader in (LOADERS if case[0].endswith(".yaml") else ["-"])
-    ]
+    return [(*case, loader) for case in cases for loader in (LOADERS if case[0].endswith(".yaml") else ["-"])]
 
 
 # --- formats -----------------------------------------------------------------------------------
@@ -159,8 +142,7 @@ def test_keys_must_be_strings_with_a_hint_for_yaml_booleans() -> None:
     assert error_of("intkey.yaml") == "intkey.yaml: key model.1 is not a string but int"
     write("on.yaml", "on: push\n")
     assert error_of("on.yaml") == (
-        "on.yaml: key True is not a string but bool "
-        "(YAML reads unquoted yes/no/on/off as booleans: quote it)"
+        "on.yaml: key True is not a string but bool (YAML reads unquoted yes/no/on/off as booleans: quote it)"
     )
 
 
@@ -168,9 +150,7 @@ def test_utf8_byte_order_mark_is_accepted() -> None:
     Path("bom.json").write_bytes(b'\xef\xbb\xbf{"a": 1}')
     Path("bom.yaml").write_bytes(b"\xef\xbb\xbfa: 2\n")
     Path("bom.toml").write_bytes(b"\xef\xbb\xbfa = 3\n")
-    assert [hp.config(f"bom.{ext}") for ext in ("json", "yaml", "toml")] == [
-        {"a": 1}, {"a": 2}, {"a": 3}
-    ]
+    assert [hp.config(f"bom.{ext}") for ext in ("json", "yaml", "toml")] == [{"a": 1}, {"a": 2}, {"a": 3}]
 
 
 def test_yaml_is_loaded_safely_only(yaml_loader: str) -> None:
@@ -184,7 +164,9 @@ def test_yaml_is_loaded_safely_only(yaml_loader: str) -> None:
 
 
 def test_yaml_features_a_config_uses(yaml_loader: str) -> None:
-    write("anchors.yaml", """\
+    write(
+        "anchors.yaml",
+        """\
         base: &base {lr: 0.1, bs: 32}
         small:
           <<: *base
@@ -192,7 +174,8 @@ def test_yaml_features_a_config_uses(yaml_loader: str) -> None:
         text: |
           two
           lines
-        """)
+        """,
+    )
     cfg = hp.config("anchors.yaml")
     assert cfg["small"] == {"lr": 0.1, "bs": 8}
     assert cfg["text"] == "two\nlines\n"
@@ -202,17 +185,23 @@ def test_yaml_features_a_config_uses(yaml_loader: str) -> None:
 
 
 def test_later_files_win_and_sections_merge_deeply() -> None:
-    write("base.yaml", """\
+    write(
+        "base.yaml",
+        """\
         model: {name: resnet, depth: 50, layers: [1, 2, 3], head: {dim: 128, act: relu}}
         train: {lr: 0.1, epochs: 90}
-        """)
-    write("small.toml", """\
+        """,
+    )
+    write(
+        "small.toml",
+        """\
         [model]
         depth = 18
         layers = [9]
         [model.head]
         dim = 64
-        """)
+        """,
+    )
     write("fast.json", json.dumps({"train": {"epochs": 1}, "model": {"depth": 10}}))
     cfg = hp.config(["base.yaml", "small.toml", "fast.json"])
     assert cfg == {
@@ -226,12 +215,8 @@ def test_later_files_win_and_sections_merge_deeply() -> None:
 def test_a_value_can_replace_a_section_and_a_section_a_value() -> None:
     write("nested.yaml", "opt: {name: adam, lr: 0.1}\nsched: cosine\n")
     write("flat.yaml", "opt: sgd\nsched: {name: step, every: 10}\n")
-    assert hp.config(["nested.yaml", "flat.yaml"]) == {
-        "opt": "sgd", "sched": {"name": "step", "every": 10}
-    }
-    assert hp.config(["flat.yaml", "nested.yaml"]) == {
-        "opt": {"name": "adam", "lr": 0.1}, "sched": "cosine"
-    }
+    assert hp.config(["nested.yaml", "flat.yaml"]) == {"opt": "sgd", "sched": {"name": "step", "every": 10}}
+    assert hp.config(["flat.yaml", "nested.yaml"]) == {"opt": {"name": "adam", "lr": 0.1}, "sched": "cosine"}
 
 
 def test_merging_leaves_the_files_own_values_untouched() -> None:
@@ -248,10 +233,13 @@ def test_merging_leaves_the_files_own_values_untouched() -> None:
 def test_bases_load_first_relative_to_the_file_that_names_them() -> None:
     write("common/model.yaml", "model: {name: resnet, depth: 50}\ntrain: {lr: 0.1}\n")
     write("configs/optim/adam.toml", '[optim]\nname = "adam"\n[train]\nlr = 0.01\n')
-    write("configs/exp.yaml", """\
+    write(
+        "configs/exp.yaml",
+        """\
         defaults: [../common/model.yaml, optim/adam.toml]
         model: {depth: 18}
-        """)
+        """,
+    )
     cfg = hp.config("configs/exp.yaml")
     assert cfg == {
         "model": {"name": "resnet", "depth": 18},
@@ -307,7 +295,9 @@ def test_bad_bases_are_errors() -> None:
 
 
 def test_a_whole_value_reference_keeps_the_type() -> None:
-    write("types.yaml", """\
+    write(
+        "types.yaml",
+        """\
         src: {i: 8, f: 0.5, b: false, n: null, l: [1, 2], d: {k: v}, s: text}
         i: ${src.i}
         f: ${src.f}
@@ -316,27 +306,39 @@ def test_a_whole_value_reference_keeps_the_type() -> None:
         l: ${src.l}
         d: ${src.d}
         s: ${ src.s }
-        """)
+        """,
+    )
     cfg = hp.config("types.yaml")
     assert {k: cfg[k] for k in "ifbnlds"} == {
-        "i": 8, "f": 0.5, "b": False, "n": None, "l": [1, 2], "d": {"k": "v"}, "s": "text"
+        "i": 8,
+        "f": 0.5,
+        "b": False,
+        "n": None,
+        "l": [1, 2],
+        "d": {"k": "v"},
+        "s": "text",
     }
     assert type(cfg["i"]) is int and type(cfg["b"]) is bool
 
 
 def test_references_inside_longer_strings_spell_values_as_python_reprs_them() -> None:
-    write("text.yaml", """\
+    write(
+        "text.yaml",
+        """\
         v: {i: 8, f: 0.5, big: 1.0e+16, b: true, n: null, s: x}
         all: "${v.i}/${v.f}/${v.big}/${v.b}/${v.n}/${v.s}"
         padded: " ${v.i}"
-        """)
+        """,
+    )
     cfg = hp.config("text.yaml")
     assert cfg["all"] == "8/0.5/1e+16/true/null/x"
     assert cfg["padded"] == " 8"
 
 
 def test_reference_chains_list_items_and_references_in_lists() -> None:
-    write("chain.toml", """\
+    write(
+        "chain.toml",
+        """\
         root = "/data"
         train = "${root}/train"
         cache = "${train}/cache"
@@ -345,7 +347,8 @@ def test_reference_chains_list_items_and_references_in_lists() -> None:
         dirs = ["${root}", "${cache}"]
         [nested]
         items = [{path = "${cache}/a"}]
-        """)
+        """,
+    )
     cfg = hp.config("chain.toml")
     assert cfg["cache"] == "/data/train/cache"
     assert cfg["first"] == 128
@@ -362,14 +365,17 @@ def test_references_see_the_merged_values() -> None:
 def test_environment_references(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HP_TEST_ROOT", "/mnt")
     monkeypatch.delenv("HP_TEST_UNSET", raising=False)
-    write("env.yaml", """\
+    write(
+        "env.yaml",
+        """\
         root: ${env:HP_TEST_ROOT}
         inside: ${env:HP_TEST_ROOT}/data
         fallback: ${env:HP_TEST_UNSET,/tmp/cache}
         set_wins: ${env:HP_TEST_ROOT,/unused}
         empty_default: "[${env:HP_TEST_UNSET,}]"
         comma_default: ${env:HP_TEST_UNSET, a,b }
-        """)
+        """,
+    )
     assert hp.config("env.yaml") == {
         "root": "/mnt",
         "inside": "/mnt/data",
@@ -380,28 +386,26 @@ def test_environment_references(monkeypatch: pytest.MonkeyPatch) -> None:
     }
     write("missing_env.yaml", "a: {path: '${env:HP_TEST_UNSET}/x'}\n")
     assert error_of("missing_env.yaml") == (
-        "missing_env.yaml: a.path: environment variable HP_TEST_UNSET is not set "
-        "(${env:HP_TEST_UNSET})"
+        "missing_env.yaml: a.path: environment variable HP_TEST_UNSET is not set (${env:HP_TEST_UNSET})"
     )
 
 
 def test_double_dollar_escapes_a_literal_reference() -> None:
-    write("escape.yaml", """\
+    write(
+        "escape.yaml",
+        """\
         x: 1
         literal: $${x}
         mixed: "$${x} is ${x}"
         copy: ${literal}
-        """)
-    assert hp.config("escape.yaml") == {
-        "x": 1, "literal": "${x}", "mixed": "${x} is 1", "copy": "${x}"
-    }
+        """,
+    )
+    assert hp.config("escape.yaml") == {"x": 1, "literal": "${x}", "mixed": "${x} is 1", "copy": "${x}"}
 
 
 def test_a_missing_reference_shows_the_chain() -> None:
     write("missing.yaml", "a: ${b}\nb: x-${c.d}\nc: {}\n")
-    assert error_of("missing.yaml") == (
-        "missing.yaml: b: reference ${c.d} is not set (a -> b -> c.d)"
-    )
+    assert error_of("missing.yaml") == ("missing.yaml: b: reference ${c.d} is not set (a -> b -> c.d)")
     write("index.yaml", "l: [1]\nv: ${l.3}\n")
     assert error_of("index.yaml") == "index.yaml: v: reference ${l.3} is not set (v -> l.3)"
     write("empty_ref.yaml", "a: ${}\n")
@@ -488,17 +492,21 @@ def test_schema_scalars_convert_by_the_engines_rules() -> None:
 
 def test_schema_values_that_do_not_convert_are_errors_not_guesses() -> None:
     write("bad.yaml", "i: 3.5\nf: abc\nb: maybe\ns: [1]\n")
-    assert error_of("bad.yaml", schema=Scalars) == "\n".join([
-        "4 problems:",
-        "  - bad.yaml: i: expected int, got 3.5",
-        "  - bad.yaml: f: expected float, got 'abc'",
-        "  - bad.yaml: b: expected bool, got 'maybe'",
-        "  - bad.yaml: s: expected str, got list [1]",
-    ])
+    assert error_of("bad.yaml", schema=Scalars) == "\n".join(
+        [
+            "4 problems:",
+            "  - bad.yaml: i: expected int, got 3.5",
+            "  - bad.yaml: f: expected float, got 'abc'",
+            "  - bad.yaml: b: expected bool, got 'maybe'",
+            "  - bad.yaml: s: expected str, got list [1]",
+        ]
+    )
 
 
 def test_schema_with_every_supported_type() -> None:
-    write("all.yaml", """\
+    write(
+        "all.yaml",
+        """\
         db: {host: localhost, port: "6543"}
         layers: [{size: "64"}, {size: 128, act: gelu}]
         opt: "5"
@@ -513,7 +521,8 @@ def test_schema_with_every_supported_type() -> None:
         many: [1, "2", 3]
         either: hello
         anything: {free: [form]}
-        """)
+        """,
+    )
     got = hp.config("all.yaml", schema=Everything)
     assert got == Everything(
         db=Database("localhost", 6543),
@@ -561,12 +570,17 @@ def test_schema_defaults_fill_missing_fields_and_optional_takes_null() -> None:
 
 
 def test_schema_errors_are_all_reported_with_key_path_and_file() -> None:
-    write("base.yaml", """\
+    write(
+        "base.yaml",
+        """\
         db: {port: "fifty"}
         layers: [{size: 1}, {size: big, width: 3}]
         ints: [1, x]
-        """)
-    write("over.yaml", """\
+        """,
+    )
+    write(
+        "over.yaml",
+        """\
         mode: test
         color: green
         level: 3
@@ -574,38 +588,45 @@ def test_schema_errors_are_all_reported_with_key_path_and_file() -> None:
         opt: [1]
         limits: {cpu: fast}
         colour: red
-        """)
-    assert error_of(["base.yaml", "over.yaml"], schema=Everything) == "\n".join([
-        "12 problems:",
-        "  - over.yaml: colour: unknown key for Everything; did you mean color?",
-        "  - base.yaml: db.host: required str is missing",
-        "  - base.yaml: db.port: expected int, got 'fifty'",
-        "  - base.yaml: layers.1.width: unknown key for Layer",
-        "  - base.yaml: layers.1.size: expected int, got 'big'",
-        "  - over.yaml: opt: expected int, got list [1]",
-        "  - base.yaml: ints.1: expected int, got 'x'",
-        "  - over.yaml: limits.cpu: expected float, got 'fast'",
-        "  - over.yaml: mode: expected one of 'train', 'eval', got 'test'",
-        "  - over.yaml: color: expected one of Color (RED, BLUE), got 'green'",
-        "  - over.yaml: level: expected one of Level (LOW, HIGH), got 3",
-        "  - over.yaml: pair: expected 2 items (Tuple[int, str]), got 1",
-    ])
+        """,
+    )
+    assert error_of(["base.yaml", "over.yaml"], schema=Everything) == "\n".join(
+        [
+            "12 problems:",
+            "  - over.yaml: colour: unknown key for Everything; did you mean color?",
+            "  - base.yaml: db.host: required str is missing",
+            "  - base.yaml: db.port: expected int, got 'fifty'",
+            "  - base.yaml: layers.1.width: unknown key for Layer",
+            "  - base.yaml: layers.1.size: expected int, got 'big'",
+            "  - over.yaml: opt: expected int, got list [1]",
+            "  - base.yaml: ints.1: expected int, got 'x'",
+            "  - over.yaml: limits.cpu: expected float, got 'fast'",
+            "  - over.yaml: mode: expected one of 'train', 'eval', got 'test'",
+            "  - over.yaml: color: expected one of Color (RED, BLUE), got 'green'",
+            "  - over.yaml: level: expected one of Level (LOW, HIGH), got 3",
+            "  - over.yaml: pair: expected 2 items (Tuple[int, str]), got 1",
+        ]
+    )
 
 
 def test_schema_missing_required_keys_and_wrong_shapes() -> None:
     write("a.yaml", "layers: {size: 1}\n")
     write("b.yaml", "db: postgres\n")
-    assert error_of(["a.yaml", "b.yaml"], schema=Everything) == "\n".join([
-        "2 problems:",
-        "  - b.yaml: db: expected a section (Database), got str 'postgres'",
-        "  - a.yaml: layers: expected a list, got dict {'size': 1}",
-    ])
+    assert error_of(["a.yaml", "b.yaml"], schema=Everything) == "\n".join(
+        [
+            "2 problems:",
+            "  - b.yaml: db: expected a section (Database), got str 'postgres'",
+            "  - a.yaml: layers: expected a list, got dict {'size': 1}",
+        ]
+    )
     write("c.yaml", "opt: 1\n")
-    assert error_of("c.yaml", schema=Everything) == "\n".join([
-        "2 problems:",
-        "  - c.yaml: db: required Database is missing",
-        "  - c.yaml: layers: required List[Layer] is missing",
-    ])
+    assert error_of("c.yaml", schema=Everything) == "\n".join(
+        [
+            "2 problems:",
+            "  - c.yaml: db: required Database is missing",
+            "  - c.yaml: layers: required List[Layer] is missing",
+        ]
+    )
 
 
 class PlainServer:
@@ -624,12 +645,14 @@ def test_schema_from_a_plain_class_with_type_hints() -> None:
     app = hp.config("plain.toml", schema=PlainApp)
     assert isinstance(app, PlainApp) and isinstance(app.server, PlainServer)
     assert (app.server.host, app.server.port, app.workers) == ("0.0.0.0", 8080, None)
-    write("plain_bad.toml", '_private = 1\n[server]\nport = 1\n')
-    assert error_of("plain_bad.toml", schema=PlainApp) == "\n".join([
-        "2 problems:",
-        "  - plain_bad.toml: _private: unknown key for PlainApp",
-        "  - plain_bad.toml: server.host: required str is missing",
-    ])
+    write("plain_bad.toml", "_private = 1\n[server]\nport = 1\n")
+    assert error_of("plain_bad.toml", schema=PlainApp) == "\n".join(
+        [
+            "2 problems:",
+            "  - plain_bad.toml: _private: unknown key for PlainApp",
+            "  - plain_bad.toml: server.host: required str is missing",
+        ]
+    )
 
 
 @dataclasses.dataclass
@@ -645,9 +668,7 @@ def test_schema_fields_the_class_computes_are_not_configurable() -> None:
     write("ok.yaml", "n: '4'\n")
     assert hp.config("ok.yaml", schema=WithComputed).doubled == 8
     write("bad.yaml", "n: 4\ndoubled: 1\n")
-    assert error_of("bad.yaml", schema=WithComputed) == (
-        "bad.yaml: doubled: unknown key for WithComputed"
-    )
+    assert error_of("bad.yaml", schema=WithComputed) == ("bad.yaml: doubled: unknown key for WithComputed")
 
 
 def test_schema_checks_values_after_references_resolve(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -741,17 +762,19 @@ def test_a_config_survives_pickling_with_its_sources() -> None:
 
 # --- safety ----------------------------------------------------------------------------------
 
-LAUGHS = "\n".join(
-    ['a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
-    + [f"{n}: &{n} [{', '.join([f'*{p}'] * 9)}]" for p, n in zip("abcdefgh", "bcdefghi")]
-) + "\n"
+LAUGHS = (
+    "\n".join(
+        ['a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+        + [f"{n}: &{n} [{', '.join([f'*{p}'] * 9)}]" for p, n in zip("abcdefgh", "bcdefghi")]
+    )
+    + "\n"
+)
 
 
 def test_a_yaml_alias_bomb_is_refused(yaml_loader: str) -> None:
     write("laughs.yaml", LAUGHS)  # 9**9 = 387 million strings through shared aliases
     assert error_of("laughs.yaml") == (
-        "laughs.yaml: more than 1,000,000 values and sections once its aliases are expanded"
-        " (an alias bomb?)"
+        "laughs.yaml: more than 1,000,000 values and sections once its aliases are expanded (an alias bomb?)"
     )
 
 
@@ -762,15 +785,17 @@ def test_aliases_just_under_the_value_limit_are_fine(yaml_loader: str) -> None:
 
 @pytest.mark.parametrize(
     "name, text, loader",
-    per_loader([
-        # libyaml composes by C recursion: this one would crash the process if not refused first
-        ("flow.yaml", "a: " + "[" * 100_000 + "]" * 100_000 + "\n"),
-        ("implicit.yaml", "a: " + "[x: " * 20_000 + "1" + "]" * 20_000 + "\n"),
-        ("block.yaml", "".join(" " * i + f"k{i}:\n" for i in range(300)) + " " * 300 + "v: 1\n"),
-        ("deep.json", '{"a": ' + "[" * 100_000 + "]" * 100_000 + "}"),
-        ("deep.toml", "a = " + "[" * 100_000 + "]" * 100_000 + "\n"),
-        ("tables.toml", "[" + ".".join(f"t{i}" for i in range(150)) + "]\nv = 1\n"),
-    ]),
+    per_loader(
+        [
+            # libyaml composes by C recursion: this one would crash the process if not refused first
+            ("flow.yaml", "a: " + "[" * 100_000 + "]" * 100_000 + "\n"),
+            ("implicit.yaml", "a: " + "[x: " * 20_000 + "1" + "]" * 20_000 + "\n"),
+            ("block.yaml", "".join(" " * i + f"k{i}:\n" for i in range(300)) + " " * 300 + "v: 1\n"),
+            ("deep.json", '{"a": ' + "[" * 100_000 + "]" * 100_000 + "}"),
+            ("deep.toml", "a = " + "[" * 100_000 + "]" * 100_000 + "\n"),
+            ("tables.toml", "[" + ".".join(f"t{i}" for i in range(150)) + "]\nv = 1\n"),
+        ]
+    ),
 )
 def test_absurd_nesting_is_refused(
     name: str, text: str, loader: str, monkeypatch: pytest.MonkeyPatch
@@ -852,7 +877,7 @@ def test_config_error_is_a_value_error_listing_its_problems() -> None:
 
 # --- the command line ------------------------------------------------------------------------
 
-THREE_LAYERS = '''\
+THREE_LAYERS = """\
 import hyperparameter as hp
 
 
@@ -863,7 +888,7 @@ def main(a=0, b=1, name="none", layers=(1,)):
 
 if __name__ == "__main__":
     hp.launch(main)
-'''
+"""
 
 
 def run_script(script: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -880,13 +905,16 @@ def test_three_layers_from_the_command_line_with_a_yaml_file(tmp_path: Path) -> 
     """inline defaults < config file < -D (and options), as the seeds' example has it."""
     script = tmp_path / "three_layers.py"
     script.write_text(THREE_LAYERS)
-    write("x.yaml", """\
+    write(
+        "x.yaml",
+        """\
         main:
           a: 10
           b: "20"          # converts to the default's type
           name: run-${main.a}
           layers: [4, 8]
-        """)
+        """,
+    )
     write("y.toml", "[main]\na = 11\n")
 
     def out(*args: str) -> str:
@@ -933,7 +961,9 @@ def test_every_example_in_the_config_guide_runs(tmp_path: Path, yaml_loader: str
     saved = dict(os.environ)
     try:
         result = doctest.testfile(
-            str(DOC), module_relative=False, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE,
+            str(DOC),
+            module_relative=False,
+            optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE,
             globs={"__name__": "config_md"},
         )
     finally:

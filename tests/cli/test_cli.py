@@ -17,7 +17,7 @@ from typing import Optional
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 QUICKSTART = ROOT / "hyperparameter" / "examples" / "quickstart.py"
 QS = [sys.executable, "-m", "hyperparameter.examples.quickstart"]
 HP_TOOL = [sys.executable, "-m", "hyperparameter._cli.tool"]
