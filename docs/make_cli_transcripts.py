@@ -68,8 +68,38 @@ enthusiasm = 2
 greeting = "Hi"
 """
 
+BASE_TOML = """\
+[greet]
+name = "Base"
+enthusiasm = 2
+greeting = "Hi"
+"""
+
+EXP_YAML = """\
+greet:
+  name: Experiment
+"""
+
+FIT_YAML = """\
+fit:
+  lr: 0.01
+  epochs: 10
+"""
+
+LONG_YAML = """\
+fit:
+  epochs: 20
+"""
+
 #: The example files, written into the scratch folder ("work") before anything runs.
-FILES = {"train.py": TRAIN_PY, "run.toml": RUN_TOML}
+FILES = {
+    "train.py": TRAIN_PY,
+    "run.toml": RUN_TOML,
+    "base.toml": BASE_TOML,
+    "exp.yaml": EXP_YAML,
+    "fit.yaml": FIT_YAML,
+    "long.yaml": LONG_YAML,
+}
 
 #: Each transcript: a list of (where, command). "root" is the repository, "work" the scratch
 #: folder. A ("source", file) entry shows a file (an example above, or one of the repository).
@@ -91,6 +121,24 @@ TRANSCRIPTS: dict[str, list[tuple[str, str]]] = {
         ("work", "cat run.toml"),
         ("work", f"{QS} --config run.toml -D greet.enthusiasm=4 --greeting Hey -lps"),
         ("work", f"{QS} --config run.toml -D greet.enthusiasm=4 --greeting Hey"),
+    ],
+    "config-files": [
+        ("work", "cat base.toml"),
+        ("work", "cat exp.yaml"),
+        ("work", f"{QS} -C base.toml exp.yaml -lps"),
+        ("work", f"{QS} -C base.toml exp.yaml --shout"),
+        ("work", f"{QS} -C base.toml -C exp.yaml"),
+    ],
+    "config-commands": [
+        ("work", "cat fit.yaml"),
+        ("work", "cat long.yaml"),
+        ("work", "python train.py -C fit.yaml long.yaml fit data.csv"),
+        ("work", "python train.py fit data.csv -C fit.yaml -D fit.warmup=5"),
+    ],
+    "config-errors": [
+        ("work", f"{QS} -C base.toml nowhere.yaml"),
+        ("work", f"{QS} -C --shout"),
+        ("work", "python train.py fit -C fit.yaml data.csv"),
     ],
     "bad-values": [
         ("root", f"{QS} --enthusiasm lots"),

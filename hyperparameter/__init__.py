@@ -14,7 +14,8 @@
 from __future__ import annotations
 
 import sys
-from typing import Any, Callable, Optional, Sequence, Union
+from collections.abc import Mapping
+from typing import Any, Callable, Optional, Sequence, TypeVar, Union, overload
 
 from ._backends import backend as _backend
 from ._build_info import get_cmake_dir, get_include, get_library, get_pkgconfig_dir
@@ -30,6 +31,7 @@ from ._errors import (
 )
 from ._param import param
 from ._scope import Scope, scope
+from ._types import register_type
 
 __version__ = "0.1.0"
 
@@ -64,9 +66,35 @@ def hash_key(key: str) -> int:
 # __getattr__ would load because CPython does not specialise attribute reads on a module that
 # has a __getattr__, which would slow every `hp.scope` in a hot loop.
 
+_Schema = TypeVar("_Schema")
 
-def config(paths: Union[_PathLike, Sequence[_PathLike]], schema: Any = None) -> Any:
-    """Load configuration files: JSON, TOML or YAML by extension, merged deeply (later wins).
+
+# To a type checker, config(path) is a Config and config(path, schema=AppConfig) an AppConfig.
+@overload
+def config(
+    paths: Union[_PathLike, Mapping[str, Any], Sequence[Union[_PathLike, Mapping[str, Any]]]],
+    schema: None = None,
+) -> Config: ...
+
+
+@overload
+def config(
+    paths: Union[_PathLike, Mapping[str, Any], Sequence[Union[_PathLike, Mapping[str, Any]]]],
+    schema: type[_Schema],
+) -> _Schema: ...
+
+
+def config(
+    paths: Union[_PathLike, Mapping[str, Any], Sequence[Union[_PathLike, Mapping[str, Any]]]],
+    schema: Any = None,
+) -> Any:
+    """Load configuration: files (JSON, TOML or YAML by extension) or mappings, merged deeply
+    (later wins).
+
+    ``paths`` is a file path, a mapping (such as a ``dict``) holding what a file would, or a list of
+    them. A mapping is checked and loaded exactly as a file's contents: its keys must be
+    strings and its values JSON-like data, its values' source is ``<mapping>:key``, and its
+    ``defaults:`` bases are found from the working folder.
 
     A file may name its bases with a top-level ``defaults: [base.yaml]`` (paths relative to
     the file). Strings may refer to other values, ``${train.lr}``, or to the environment,
@@ -86,6 +114,15 @@ def config(paths: Union[_PathLike, Sequence[_PathLike]], schema: Any = None) -> 
     >>> with hp.scope(cfg):
     ...     hp.scope.data.train | ""
     '/data/train'
+
+    A mapping, alone or after files, works the same way:
+
+    >>> cfg = hp.config([folder / "exp.yaml", {"train": {"lr": 0.5, "dir": "${data.root}/runs"}}])
+    >>> cfg["train"], cfg.source_of("train.lr")
+    ({'lr': 0.5, 'dir': '/data/runs'}, '<mapping>:train.lr')
+    >>> with hp.scope(hp.config({"train": {"lr": "${train.base}", "base": 0.2}})) as ps:
+    ...     ps.train.lr | 0.0, ps.source("train.lr")
+    (0.2, '<mapping>:train.lr')
     """
     from ._config import load
 
@@ -140,5 +177,6 @@ __all__ = [
     "launch",
     "param",
     "param_scope",
+    "register_type",
     "scope",
 ]

@@ -23,6 +23,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cmakedir", action="store_true", help="directory of hyperparameterConfig.cmake")
     parser.add_argument("--pkgconfigdir", action="store_true", help="directory of hyperparameter.pc")
     parser.add_argument("--backend", action="store_true", help="the backend in use: native or python")
+    parser.add_argument("--version", action="store_true", help="the version of the package")
+    parser.add_argument(
+        "--abi",
+        action="store_true",
+        help="the C ABI version of the loaded engine (HP_ABI_VERSION); the pure-Python backend has none",
+    )
     args = parser.parse_args(argv)
     words: list[str] = []
     if args.includes:
@@ -35,6 +41,16 @@ def main(argv: list[str] | None = None) -> int:
         words.append(_build_info.get_pkgconfig_dir())
     if args.backend:
         words.append(backend.name)
+    if args.version:
+        from . import __version__
+
+        words.append(__version__)
+    if args.abi:
+        abi = backend.abi_version()
+        if abi is None:
+            print("the pure-Python backend is in use: there is no native engine, so no ABI", file=sys.stderr)
+            return 1
+        words.append(str(abi))
     if not words:
         parser.print_help()
         return 0

@@ -1,13 +1,15 @@
-"""``hp.config``: configuration files in, plain values (or a typed schema instance) out.
+"""``hp.config``: configuration files (or mappings) in, plain values (or a typed schema instance) out.
 
-The pipeline: read each file (JSON, TOML, YAML by extension) → load the bases it names
-(``defaults: [base.yaml]``) → merge deeply, later files win → resolve ``${...}`` references →
-validate and convert against a schema, if one is given. Every value remembers the file and
-key it came from, and every error names them.
+The pipeline: read each file (JSON, TOML, YAML by extension), or check and copy each mapping,
+which then goes by the name ``<mapping>`` → load the bases it names (``defaults: [base.yaml]``)
+→ merge deeply, later sources win → resolve ``${...}`` references → validate and convert against
+a schema, if one is given. Every value remembers the file (or ``<mapping>``) and key it came
+from, and every error names them.
 """
 
 from __future__ import annotations
 
+import datetime
 import errno
 import json
 import os
@@ -18,7 +20,7 @@ from pathlib import Path
 from typing import Any, Optional, Sequence, Union
 
 from ._backends import backend
-from ._config_types import Config, PathLike, leaves
+from ._config_types import MAPPING, Config, Source, leaves, not_a_string, unknown_format
 from ._errors import ConfigError
 
 if sys.version_info >= (3, 11):
@@ -327,7 +329,7 @@ def _huge_int(value: Any) -> bool:
     return isinstance(value, int) and value.bit_length() > _MAX_INT_BITS
 
 
-def _check_size(path: Path, data: Any) -> int:
+def _check_size(path: Union[Path, str], data: Any) -> int:
     """Refuse absurd nesting and documents that expand (through shared YAML aliases) to more
     values than anyone writes, before anything walks them; the number of values and sections."""
     # id -> (values, height) of a collection already measured: a shared (aliased) one counts
@@ -364,7 +366,7 @@ def _check_size(path: Path, data: Any) -> int:
                         f"{path}: more than {MAX_VALUES:,} values and sections"
                         + (
                             " once its aliases are expanded (an alias bomb?)"
-                            if path.suffix.lower() in (".yaml", ".yml")
+                            if str(path).lower().endswith((".yaml", ".yml"))
                             else ""
                         )
                     ]
@@ -376,10 +378,10 @@ def _check_size(path: Path, data: Any) -> int:
 
 
 def _read(path: Path) -> dict:
-    parser = _PARSERS.get(path.suffix.lower())
-    if parser is None:
-        known = ", ".join(sorted(_PARSERS))
-        raise ConfigError([f"{path}: unknown configuration format {path.suffix!r} (use {known})"])
+    unknown = unknown_format(str(path))
+    if unknown is not None:
+        raise ConfigError([unknown])
+    parser = _PARSERS[os.path.splitext(path)[1].lower()]
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -458,7 +460,7 @@ class _Loaded:
                 self._forget(value, prefix + key + ".")
 
 
-def _bases_of(path: Path, data: dict) -> list[str]:
+def _bases_of(path: Union[Path, str], data: dict) -> list[str]:
     named = data.pop(BASES_KEY, None)
     if named is None:
         return []
@@ -521,7 +523,9 @@ class _Files:
             parsed = self.parsed[key] = (data, _bases_of(path, data))
         return parsed
 
-    def merge(self, path: Path, into: _Loaded, data: dict, sources: dict[str, str], own: bool) -> None:
+    def merge(
+        self, path: Union[Path, str], into: _Loaded, data: dict, sources: dict[str, str], own: bool
+    ) -> None:
         """Merge a file's ``own`` values, or a tree that ``_load_tree`` built (then taken over)."""
         if not into.data and not own:
             into.data, into.sources = data, sources  # nothing to merge into: nothing to do
@@ -556,6 +560,88 @@ def _load_tree(path: Path, files: _Files, stack: tuple[tuple[Path, str], ...] = 
         sub = _load_tree(base, files, (*stack, (resolved, str(path))))
         files.merge(base, loaded, sub.data, sub.sources, own=False)
     files.merge(path, loaded, data, {key: f"{path}:{key}" for key, _ in leaves(data)}, own=True)
+    return loaded
+
+
+# --- mappings ---------------------------------------------------------------------------------
+
+#: The values a mapping may hold besides sections and lists: what JSON, TOML and YAML files give
+#: (``datetime.datetime`` is a ``datetime.date``).
+_SCALARS = (str, bool, int, float, type(None), datetime.date, datetime.time)
+
+
+def _short(value: Any) -> str:
+    """``repr(value)``, cut short: an error names a value, it does not print a whole object."""
+    try:
+        text = repr(value)
+    except Exception:  # a value whose repr fails is still named by its type
+        return "(no repr)"
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _copy_mapping(mapping: Mapping) -> dict:
+    """A mapping given to ``hp.config`` as a file would hold it: plain dicts and lists (tuples
+    become lists), every key a string, every value JSON-like data; the mapping is not changed.
+
+    The checks a file's contents pass apply too (depth, number of values, huge integers), and a
+    mapping or list that holds itself is refused: each error names the dotted path.
+    """
+    count = 0
+    holding: set[int] = set()  # the mappings and lists being copied: one met again holds itself
+
+    def problem(key: str, message: str) -> ConfigError:
+        return ConfigError([f"{MAPPING}: {key + ': ' if key else ''}{message}"])
+
+    def copy(value: Any, key: str, depth: int) -> Any:
+        nonlocal count
+        count += 1
+        if count > MAX_VALUES:
+            raise ConfigError([f"{MAPPING}: more than {MAX_VALUES:,} values and sections"])
+        if isinstance(value, (Mapping, list, tuple)):
+            if depth > MAX_DEPTH:
+                raise ConfigError([f"{MAPPING}: nested deeper than {MAX_DEPTH} levels"])
+            if id(value) in holding:
+                raise problem(key, "refers back to a section that contains it (a cycle is not data)")
+            holding.add(id(value))
+            try:
+                if isinstance(value, Mapping):
+                    prefix = key + "." if key else ""
+                    section = {}
+                    for k, v in value.items():
+                        if not isinstance(k, str):
+                            raise ConfigError([f"{MAPPING}: {not_a_string(prefix, k, from_yaml=False)}"])
+                        section[k] = copy(v, prefix + k, depth + 1)
+                    return section
+                return [copy(v, f"{key}.{i}" if key else str(i), depth + 1) for i, v in enumerate(value)]
+            finally:
+                holding.discard(id(value))
+        if _huge_int(value):
+            raise problem(key, f"an integer of more than {_MAX_INT_BITS} bits (unprintable)")
+        if isinstance(value, _SCALARS):
+            return value
+        raise problem(
+            key,
+            f"{type(value).__name__} {_short(value)} is not configuration data (a file holds strings, "
+            "numbers, booleans, None, dates, lists and mappings)",
+        )
+
+    return copy(mapping, "", 0)
+
+
+def _load_mapping(mapping: Mapping, files: _Files) -> _Loaded:
+    """Load a mapping as the contents of a file named ``<mapping>`` in the working folder: its
+    ``defaults:`` bases are found from there."""
+    data = _copy_mapping(mapping)
+    loaded = _Loaded()
+    for written in _bases_of(MAPPING, data):
+        base = Path(written)
+        if not _exists(base, f"{MAPPING}: base file {written!r}"):
+            raise ConfigError(
+                [f"{MAPPING}: base file {written!r} not found (looked for {os.path.abspath(base)})"]
+            )
+        sub = _load_tree(base, files)
+        files.merge(base, loaded, sub.data, sub.sources, own=False)
+    files.merge(MAPPING, loaded, data, {key: f"{MAPPING}:{key}" for key, _ in leaves(data)}, own=True)
     return loaded
 
 
@@ -747,27 +833,49 @@ def _as_config(data: dict, sources: dict[str, str]) -> Config:
     return wrap(data, "")
 
 
-def load(paths: Union[PathLike, Sequence[PathLike]], schema: Any = None) -> Any:
-    """What ``hp.config(paths, schema)`` returns; its docstring describes the files and references."""
-    if isinstance(paths, (str, os.PathLike)):
+_SOURCE_TYPES = (str, os.PathLike, Mapping)
+
+
+def load(paths: Union[Source, Sequence[Source]], schema: Any = None) -> Any:
+    """What ``hp.config(paths, schema)`` returns; its docstring describes the files and references.
+
+    Each source is a file path or a mapping; a mapping is checked and loaded as the contents of
+    a file named ``<mapping>`` would be.
+    """
+    if isinstance(paths, _SOURCE_TYPES):
         items = [paths]
-    elif isinstance(paths, (list, tuple)) and all(isinstance(p, (str, os.PathLike)) for p in paths):
+    elif isinstance(paths, (list, tuple)):
         items = list(paths)
+        for number, item in enumerate(items, 1):
+            if not isinstance(item, _SOURCE_TYPES):
+                raise ConfigError(
+                    [
+                        f"hp.config(): item {number} of the list is {type(item).__name__} {_short(item)},"
+                        " not a file path or a mapping"
+                    ]
+                )
     else:
-        raise ConfigError([f"hp.config() takes a file path or a list of paths, got {paths!r}"])
+        raise ConfigError(
+            [f"hp.config() takes a file path, a mapping, or a list of them, got {_short(paths)}"]
+        )
     if not items:
-        raise ConfigError(["hp.config() needs at least one file"])
+        raise ConfigError(["hp.config() needs at least one file or mapping"])
     merged = _Loaded()
     files = _Files()
+    name: Union[Path, str] = MAPPING
     for item in items:
-        path = Path(item)
-        if not _exists(path):
-            raise ConfigError([f"{path}: no such file"])
-        tree = _load_tree(path, files)
-        files.merge(path, merged, tree.data, tree.sources, own=False)
+        if isinstance(item, Mapping):
+            name = MAPPING
+            tree = _load_mapping(item, files)
+        else:
+            name = Path(item)
+            if not _exists(name):
+                raise ConfigError([f"{name}: no such file"])
+            tree = _load_tree(name, files)
+        files.merge(name, merged, tree.data, tree.sources, own=False)
     resolved = _resolve(merged)
     # ${...} references can repeat a section many times over, as YAML aliases do: same bounds.
-    _check_size(path, resolved)
+    _check_size(name, resolved)
     if schema is None:
         return _as_config(resolved, merged.sources)
     from ._schema import validate

@@ -30,7 +30,8 @@ from ._state import (
     changes,
     current_get,
     current_node,
-    current_var,
+    current_reset,
+    current_set,
     native_looked,
     threads,
 )
@@ -113,7 +114,7 @@ def follow_native_stack(entered: Any, exited_id: int) -> None:
     if entered is None:
         node = current_get()
         if node is not None and node.token is not None and mirrored.get(exited_id) is node:
-            current_var.reset(node.token)
+            current_reset(node.token)
             node.token = node.mirror = None
             node.values = GONE  # it is gone for every context that may still hold it
             if node.injectors:
@@ -122,7 +123,7 @@ def follow_native_stack(entered: Any, exited_id: int) -> None:
         return
     node = Node(dict(backend.own_items(entered)), current_node())
     adopt(node, entered)
-    node.token = current_var.set(node)
+    node.token = current_set(node)
     changes.bump()
 
 

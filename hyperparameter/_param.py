@@ -15,11 +15,14 @@ from typing import Any, Callable, Optional, Sequence, TypeVar, Union, overload
 
 from ._errors import ConversionError
 from ._state import MISSING, changes, coerce, current_get, thread_root, valid_key
+from ._types import annotated_type, convert, converts, evaluated, on_register, registrations
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 _Kind = inspect.Parameter
 _INJECTABLE = (_Kind.POSITIONAL_OR_KEYWORD, _Kind.KEYWORD_ONLY)
+# A type registered later may change what a cached value converts to: drop every cache.
+on_register.append(changes.bump)
 #: Marks an argument the caller did not give.
 _NOT_GIVEN: Any = type("NotGiven", (), {"__repr__": lambda self: "<not given>"})()
 
@@ -78,12 +81,31 @@ class _Injector:
     the values of an exited scope alive.
     """
 
-    __slots__ = ("keys", "defaults", "cache", "function", "places", "first", "__weakref__")
+    __slots__ = (
+        "keys",
+        "defaults",
+        "cache",
+        "function",
+        "places",
+        "first",
+        "annotations",
+        "kinds",
+        "__weakref__",
+    )
     EMPTY: tuple = (object(), -1, (), None)  # a node that is never current
 
-    def __init__(self, keys: list[str], defaults: list[Any], function: Callable, names: list[str]) -> None:
+    def __init__(
+        self,
+        keys: list[str],
+        defaults: list[Any],
+        function: Callable,
+        names: list[str],
+        annotations: list[Any],
+    ) -> None:
         self.keys = keys
         self.defaults = defaults
+        self.annotations = annotations
+        self.kinds: tuple = (-1, [])  # (registrations seen, read_types()), made on the first resolve
         self.cache: tuple = self.EMPTY
         self.function = function
         self.places = _default_places(function, names, defaults)
@@ -104,7 +126,11 @@ class _Injector:
             walk = walk.parent
         resolved = []
         failed = False
-        for key, default in zip(self.keys, self.defaults):
+        seen, kinds = self.kinds
+        if seen != registrations[0]:
+            kinds = self.read_types()
+            self.kinds = (registrations[0], kinds)
+        for key, default, kind in zip(self.keys, self.defaults, kinds):
             value = MISSING
             for own in view:
                 value = own.get(key, MISSING)
@@ -114,7 +140,7 @@ class _Injector:
                 resolved.append(default)
                 continue
             try:
-                resolved.append(coerce(key, value, default))
+                resolved.append(coerce(key, value, default) if kind is None else convert(key, value, kind))
             except ConversionError as exc:
                 # Raised only if the caller does not pass this argument explicitly.
                 resolved.append(_Failed(str(exc)))
@@ -130,6 +156,20 @@ class _Injector:
                 node.injectors = weakref.WeakSet()
             node.injectors.add(self)
         return values
+
+    def read_types(self) -> list:
+        """Per parameter, the type its values convert to when the default cannot say: for a
+        ``None`` default (or one of a type that does not convert), the annotation's ``T`` or
+        ``Optional[T]``; None where the default's type decides (``coerce``). Worked out when
+        first needed (annotations may name what the module defines after the function), and
+        again after ``hp.register_type``."""
+        kinds = []
+        for default, annotation in zip(self.defaults, self.annotations):
+            kind = None
+            if annotation is not _Kind.empty and (default is None or not converts(type(default))):
+                kind = annotated_type(evaluated(annotation, self.function))[0]
+            kinds.append(kind)
+        return kinds
 
     def forget(self, node: Any) -> None:
         """``node`` exited or was retired: drop the cache if it holds that node's values."""
@@ -227,6 +267,7 @@ def _generate(func: Callable, namespace: str) -> Callable:
     """A wrapper with ``func``'s parameter list whose injectable defaults come from the scope."""
     signature = inspect.signature(func)
     params, call, fills, keys, defaults, originals = [], [], [], [], [], []
+    annotations: list[Any] = []
     passed = []  # the call without the injectable parameters
     names = []
     star_seen = False
@@ -241,6 +282,7 @@ def _generate(func: Callable, namespace: str) -> Callable:
             names.append(name)
             keys.append(key)
             defaults.append(p.default)
+            annotations.append(p.annotation)
             text = f"{name}=_hp_NG"
         elif p.default is not _Kind.empty:
             text = f"{name}=_hp_d{len(originals)}"
@@ -266,7 +308,7 @@ def _generate(func: Callable, namespace: str) -> Callable:
             or list(signature.parameters.values())[len(params)].kind is not _Kind.POSITIONAL_ONLY
         ):
             params.append("/")
-    injector = _Injector(keys, defaults, func, names)
+    injector = _Injector(keys, defaults, func, names, annotations)
     # Without an injectable argument, *args after one is empty too (positions fill in order),
     # so leaving them out of the call shifts nothing.
     shortcut = ""
@@ -319,7 +361,9 @@ def param(target: Union[Callable, str, None] = None) -> Any:
 
     Resolution order: an explicit argument, then the innermost scope that sets the key, then
     outer scopes and the frozen baseline, then the signature's default. Values are converted
-    to the default's type (bool/int/float/str) by the engine's rules.
+    to the default's type (bool/int/float/str by the engine's rules; ``Path``, ``Decimal``,
+    dates and the other types of ``hp.register_type``'s list likewise), or, for a ``None``
+    default, to the annotation's ``T`` / ``Optional[T]``.
 
     >>> import hyperparameter as hp
     >>> @hp.param("train")

@@ -1,7 +1,8 @@
 """Checking loaded configuration against a dataclass or a class with type hints.
 
 Every problem is collected (with its dotted key and the file it came from) and reported
-together; strings convert by the engine's rules ("8080" -> 8080, "true" -> True).
+together; strings convert by the engine's rules ("8080" -> 8080, "true" -> True), and to the
+other types (``Path``, ``Decimal``, dates, enums, user types) by ``_types``, as reads do.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from ._backends import backend
 from ._cli.text import did_you_mean
 from ._errors import ConfigError, ConversionError
 from ._state import CONVERTIBLE, MISSING
+from ._types import NO_MEMBER, convert, converts, enum_member, label
 
 if sys.version_info >= (3, 10):
     import types
@@ -194,10 +196,12 @@ def _check(value: Any, tp: Any, key: str, problems: _Problems) -> Any:
             return MISSING
         value_type = args[1] if len(args) == 2 else Any
         return {k: _check(v, value_type, f"{key}.{k}", problems) for k, v in value.items()}
-    if isinstance(tp, type) and issubclass(tp, enum.Enum):
-        return _enum(value, tp, key, problems)
     if tp in CONVERTIBLE:
         return _scalar(value, tp, key, problems)
+    # A section (a mapping) of a schema class is checked field by field, even if the class
+    # could also be read from text (a ``from_string`` classmethod).
+    if converts(tp) and not (isinstance(value, dict) and _is_schema(tp)):
+        return _converted(value, tp, key, problems)
     if _is_schema(tp):
         return _object(value, tp, key, problems)
     if isinstance(tp, type) and isinstance(value, tp):
@@ -219,13 +223,24 @@ def _scalar(value: Any, tp: type, key: str, problems: _Problems) -> Any:
         return MISSING
 
 
-def _enum(value: Any, tp: type, key: str, problems: _Problems) -> Any:
-    for member in tp:  # type: ignore[attr-defined]
-        if value == member.value or value == member.name:
-            return member
-    names = ", ".join(m.name for m in tp)  # type: ignore[attr-defined]
-    problems.add(key, f"expected one of {tp.__name__} ({names}), got {value!r}")
-    return MISSING
+def _converted(value: Any, tp: type, key: str, problems: _Problems) -> Any:
+    """A value of a type beyond the four scalars: a ``Path``, ``Decimal``, date, enum or user
+    type, converted as a read with a default of that type converts it (``None`` only where
+    the field is ``Optional``, which ``_check`` has handled)."""
+    try:
+        if value is None:
+            raise ConversionError("null")
+        return convert(key, value, tp)
+    except ConversionError as exc:
+        if isinstance(tp, enum.EnumMeta) and enum_member(tp, value, key) is NO_MEMBER:
+            names = ", ".join(m.name for m in tp)  # type: ignore[attr-defined]
+            problems.add(key, f"expected one of {tp.__name__} ({names}), got {value!r}")
+        elif value is None or isinstance(value, (dict, list)):
+            problems.add(key, f"expected {label(tp)}, got {type(value).__name__} {value!r}")
+        else:
+            reason = getattr(exc, "reason", "")
+            problems.add(key, f"expected {label(tp)}, got {value!r}{f' ({reason})' if reason else ''}")
+        return MISSING
 
 
 def validate(data: dict, schema: type, sources: dict[str, str]) -> Any:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator, Mapping
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional, TypeVar, overload
 
 from ._backends import backend
 from ._errors import MissingParameterError, ScopeOrderError
@@ -27,7 +27,8 @@ from ._state import (
     coerce,
     current_get,
     current_node,
-    current_var,
+    current_reset,
+    current_set,
     native_looked,
     need_sync,
     retire,
@@ -36,6 +37,9 @@ from ._state import (
 )
 
 __all__ = ["Scope", "scope", "current_node", "referenced_keys"]
+
+#: A read's default: ``hp.scope.a | 0.1`` is a float to a type checker (docs/python.md, Types).
+_T = TypeVar("_T")
 
 
 class KeysRead(set):
@@ -96,16 +100,31 @@ def _definition(text: Any) -> tuple[str, Any]:
     return valid_key(key.strip()), backend.parse_value(value)
 
 
-def _sources_of(definitions: tuple, own: dict) -> dict:
-    """Provenance of values given as loaded configuration (``hp.scope(hp.config(path))``)."""
-    sources = {}
+#: The provenance label of a value given as a ``"key=value"`` definition in code (the C API's
+#: ``hp_set_parsed`` labels it the same; a command line labels its own ``-D`` values ``-D``).
+DEFINITION = "key=value"
+
+
+def _sources_of(definitions: tuple, values: dict, own: dict) -> dict:
+    """Provenance of values given as loaded configuration (``hp.scope(hp.config(path))``) or
+    as ``"key=value"`` definitions; a later item without labels (a plain dict, a keyword)
+    takes the label of a key it sets away."""
+    sources: dict = {}
     for item in definitions:
+        if isinstance(item, str):
+            key = item.partition("=")[0].strip()
+            if key in own:
+                sources[key] = DEFINITION
+            continue
         source_of = getattr(item, "source_of", None)
-        if source_of is not None:
-            for key in own:
-                label = source_of(key)
-                if label is not None:
-                    sources[key] = label
+        for key, _ in _flatten(item):
+            label = source_of(key) if source_of is not None else None
+            if label is not None:
+                sources[key] = label
+            else:
+                sources.pop(key, None)
+    for key, _ in _flatten(values):
+        sources.pop(key, None)
     return sources
 
 
@@ -150,6 +169,9 @@ class Accessor:
     # children even though the class has __getattr__ (a 4-hop read runs about 1.5x faster).
     # ``_hp`` is (key, node); node None means the current scope.
 
+    if TYPE_CHECKING:
+        _hp_path: tuple[str, Optional[Node]]
+
     def __init__(self, key: str, node: Optional[Node] = None) -> None:
         referenced_keys.add(key)
         object.__setattr__(self, "_hp_path", (key, node))
@@ -166,6 +188,12 @@ class Accessor:
         key, node = self._hp_path
         _write_target(node).set(valid_key(f"{key}.{name}"), value)
 
+    # To a type checker a read with a default has the default's type; ``| None`` reads
+    # ``Any | None``. The overloads cost nothing per read: only the last definition runs.
+    @overload
+    def __or__(self, default: None) -> Optional[Any]: ...
+    @overload
+    def __or__(self, default: _T) -> _T: ...
     def __or__(self, default: Any) -> Any:
         # The hot read path: each attribute of ``self`` costs a full lookup (the class has
         # __getattr__), so it reads one; the node chain is walked inline.
@@ -182,6 +210,12 @@ class Accessor:
             return value
         return coerce(key, value, default)
 
+    @overload
+    def __call__(self) -> Any: ...
+    @overload
+    def __call__(self, default: None, /) -> Optional[Any]: ...
+    @overload
+    def __call__(self, default: _T, /) -> _T: ...
     def __call__(self, *default: Any) -> Any:
         if len(default) > 1:
             raise TypeError(f"{self._hp_path[0]}(default) takes at most one default")
@@ -257,6 +291,8 @@ class Scope:
     """
 
     __slots__ = ("_hp_node", "__dict__")
+    if TYPE_CHECKING:
+        _hp_node: Node
 
     def __init__(self, *definitions: Any, **values: Any) -> None:
         own = values
@@ -274,7 +310,7 @@ class Scope:
         node.parent = current_get() or thread_root()
         node.sources = node.mirror = node.token = node.scope = node.hidden = node.injectors = None
         if definitions:
-            node.sources = _sources_of(definitions, own) or None
+            node.sources = _sources_of(definitions, values, own) or None
         _set_node(self, node)
 
     @classmethod
@@ -300,7 +336,7 @@ class Scope:
             # Inherit from the scope current now (it may have been made elsewhere). No reader
             # has this node cached: caches that hold a node are dropped when it exits.
             node.parent = current_get() or thread_root()
-        node.token = current_var.set(node)
+        node.token = current_set(node)
         node.scope = self  # hp.scope.current() is this object; the cycle ends on exit
         if native_looked[0]:
             need_sync()
@@ -313,7 +349,7 @@ class Scope:
                 return retire(self._hp_node)
             raise _exit_refused(self._hp_node)
         try:
-            current_var.reset(node.token)
+            current_reset(node.token)
         except ValueError:
             if _closing_generator(exc_type, node):
                 return retire(node)
@@ -542,7 +578,13 @@ def _restore(items: Any, sources: Optional[dict] = None) -> Scope:
 # --- hp.scope: the reader of the current scope, and the maker of new ones --------------------
 
 
-class Reader(dict):
+if TYPE_CHECKING:  # to a checker, ``hp.scope["a.b"]`` is an accessor; at run time a plain dict
+    _ReaderBase = dict[str, Accessor]
+else:
+    _ReaderBase = dict
+
+
+class Reader(_ReaderBase):
     """``hp.scope``: reads the current scope (``hp.scope.a.b | 1``, ``hp.scope["a.b"] | 1``)
     and makes new scopes (``hp.scope(**values)``).
 
@@ -562,12 +604,20 @@ class Reader(dict):
     0
     """
 
-    get = _accessor_property("get")
-    pop = _accessor_property("pop")
-    popitem = _accessor_property("popitem")
-    setdefault = _accessor_property("setdefault")
-    fromkeys = _accessor_property("fromkeys")
-    copy = _accessor_property("copy")
+    if TYPE_CHECKING:  # parameters of these names, as at run time: not dict's methods
+        get: Accessor  # type: ignore[assignment]
+        pop: Accessor  # type: ignore[assignment]
+        popitem: Accessor
+        setdefault: Accessor  # type: ignore[assignment]
+        fromkeys: Accessor  # type: ignore[assignment]
+        copy: Accessor
+    else:
+        get = _accessor_property("get")
+        pop = _accessor_property("pop")
+        popitem = _accessor_property("popitem")
+        setdefault = _accessor_property("setdefault")
+        fromkeys = _accessor_property("fromkeys")
+        copy = _accessor_property("copy")
 
     # Calling the reader makes a Scope: the class itself, so no wrapper call is paid.
     __call__ = Scope  # type: ignore[assignment]

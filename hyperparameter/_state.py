@@ -21,13 +21,14 @@ from types import MappingProxyType
 from typing import Any, Optional
 
 from ._backends import backend
+from ._types import convert_other
 
 #: A value that is not there (``None`` is a value).
 MISSING: Any = object()
 #: The ``values`` of a retired scope: one left by a generator on another thread or after
 #: other scopes (see ``retire``). It holds nothing and takes nothing; reads pass through it.
 GONE: Any = MappingProxyType({})
-#: The types a read with a default converts to, by the engine's rules.
+#: The types a read with a default converts to by the engine's rules (the others: ``_types``).
 CONVERTIBLE = (bool, int, float, str)
 #: Values stored as they are: a dict value of any other type is flattened into keys.
 PLAIN_TYPES = frozenset({bool, int, float, str, type(None)})
@@ -68,12 +69,13 @@ def valid_key(key: str) -> str:
 
 
 def coerce(key: str, value: Any, default: Any) -> Any:
-    """The value of a read with ``default``: converted when the default's type asks for it."""
+    """The value of a read with ``default``: converted when the default's type asks for it
+    (the four scalars by the engine's rules, other types by ``_types``)."""
     if value is None or default is None or type(value) is type(default):
         return value
     if type(default) in CONVERTIBLE:
         return backend.convert(key, value, type(default))
-    return value
+    return convert_other(key, value, type(default))
 
 
 # --- nodes ------------------------------------------------------------------------------------
@@ -238,7 +240,12 @@ if hasattr(os, "register_at_fork"):
 # --- the current node -------------------------------------------------------------------------
 
 current_var: ContextVar[Optional[Node]] = ContextVar("hyperparameter.scope", default=None)
+# Bound once: a module that imports ``current_var`` and calls ``current_var.set(...)`` pays for
+# a bound method on every call (CPython compiles a call on an imported name without the
+# method-call shortcut), so hot paths import these instead.
 current_get = current_var.get
+current_set = current_var.set
+current_reset = current_var.reset
 #: Per thread: ``root`` (its root node), ``unsynced`` (the engine's flag for this thread),
 #: ``writing`` (the node whose mirror Python is writing).
 threads = threading.local()

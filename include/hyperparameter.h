@@ -482,6 +482,8 @@ int32_t hp_set_host(const struct hp_scope *scope,
 /**
  * Parse a `key=value` definition (as from `-D` on a command line) and set it in `scope`.
  * The value becomes an int, float, bool (`true`/`false`), null (`null`/`none`) or else a string.
+ * Its provenance label is `key=value`, as for the same definition given to Python's
+ * `hp.scope("key=value")` (a command line labels its own `-D` values `-D`).
  * Errors: `HP_INVALID_ARGUMENT` (no `=`) and those of `hp_set_null`.
  *
  * # Safety

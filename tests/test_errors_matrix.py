@@ -62,7 +62,7 @@ def test_cfg01_null_keys_values_and_arguments(sentinel):
     assert cfg == {"a": None, "b": None}
     with hp.scope(cfg):  # a null value is a value, not "missing"
         assert (hp.scope.a | 5) is None
-    expected = r"^hp.config\(\) takes a file path or a list of paths, got None$"
+    expected = r"^hp.config\(\) takes a file path, a mapping, or a list of them, got None$"
     with pytest.raises(hp.ConfigError, match=expected):
         hp.config(None)
 

@@ -496,7 +496,7 @@ fn check_definition(text: &str) {
                 // SAFETY: filled by the library.
                 unsafe { hp_value_clear(&mut out) };
                 let source = get_source(scope, &k).expect("hp_get_source");
-                assert_eq!(source, "-D");
+                assert_eq!(source, "key=value"); // as Python labels hp.scope("k=v")
             }
         }
     });
@@ -1331,7 +1331,7 @@ fn run_op(
                     check_heard(model, Some(node), Some(&key), &ctx);
                     let entry = MEntry {
                         value: MValue::of(&value),
-                        source: Some("-D".into()),
+                        source: Some("key=value".into()),
                     };
                     model.nodes[node].entries.insert(key, entry);
                     model.nodes[node].generation += 1;

@@ -36,6 +36,11 @@ class Backend(Protocol):
     #: ``"native"`` or ``"python"``.
     name: str
 
+    def abi_version(self) -> Optional[int]:
+        """The C ABI version of the loaded engine (``HP_ABI_VERSION``), or None for the
+        pure-Python backend, which has no engine."""
+        ...
+
     # --- the rules ----------------------------------------------------------------------------
 
     def check_key(self, key: str) -> None:
@@ -151,12 +156,34 @@ def _select() -> Backend:
     except (ImportError, OSError) as exc:
         if wanted:
             raise
-        warnings.warn(
-            f"hyperparameter: native engine unavailable ({exc}); using the pure-Python backend",
-            RuntimeWarning,
-            stacklevel=3,
-        )
+        warnings.warn(unavailable_message(exc), RuntimeWarning, stacklevel=3)
         return PureBackend()
+
+
+def unavailable_message(exc: BaseException) -> str:
+    """Why the native engine did not load, and what to do about it."""
+    from pathlib import Path  # only on this rare path: importing the package stays lean
+
+    package = Path(__file__).resolve().parents[1]
+    checkout = package.parent
+    if (checkout / "Cargo.toml").is_file() and (checkout / "build_ffi.py").is_file():
+        todo = (
+            f"This is the source tree in {checkout}, where the engine has not been built: run "
+            f"`python -m pip install -e {_shell_path(checkout)}` to build it in place."
+        )
+    else:
+        todo = "Reinstall it: `python -m pip install --force-reinstall --no-cache-dir hyperparameter`."
+    return (
+        f"hyperparameter: native engine unavailable ({exc}); using the pure-Python backend, so C, "
+        f"C++ and Rust code will not see Python's scopes. {todo} To choose the pure-Python "
+        "backend on purpose (and silence this), set HYPERPARAMETER_BACKEND=python."
+    )
+
+
+def _shell_path(path: Any) -> str:
+    import shlex
+
+    return "." if path == type(path).cwd().resolve() else shlex.quote(str(path))
 
 
 backend: Backend = _select()

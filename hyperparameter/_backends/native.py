@@ -187,6 +187,10 @@ class NativeBackend:
     def __init__(self) -> None:
         self._baseline_generation = lib.hp_baseline_generation()
 
+    @staticmethod
+    def abi_version() -> Optional[int]:
+        return int(lib.hp_abi_version())
+
     # --- rules --------------------------------------------------------------------------
 
     def check_key(self, key: str) -> None:

@@ -325,6 +325,11 @@ class PureBackend:
 
     name = "python"
     check_key = staticmethod(check_key)
+
+    @staticmethod
+    def abi_version() -> None:
+        return None  # no native engine, no C ABI
+
     hash_key = staticmethod(hash_key)
     convert = staticmethod(convert)
     parse_value = staticmethod(parse_value)

@@ -1,8 +1,10 @@
 """One ``@hp.param`` function (or class) as a command: its parameters, their types, the
 options and help made from its signature and docstring, and the call that runs it.
 
-Every value from the command line converts by the engine's rules (``backend.convert``);
-a bad one becomes an ``argparse`` error naming the option.
+Every value from the command line converts by the engine's rules (``backend.convert``), or,
+for the other types a parameter may have (``Path``, ``Decimal``, dates, enums, user types), is
+checked by their rules (``_types``) and kept as text for reads to convert; a bad one becomes an
+``argparse`` error naming the option.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from .._backends import backend
 from .._errors import ConversionError, HyperparameterError
 from .._param import ParamInfo, registry
 from .._state import CONVERTIBLE  # a command-line value converts as a read with a default
+from .._types import annotated_type, convert, converts, evaluated, generic, label
 
 _TYPE_NAMES = {t.__name__: t for t in CONVERTIBLE}
 
@@ -104,51 +107,49 @@ def escape_percent(text: str) -> str:
 # --- types and conversion -----------------------------------------------------------------------
 
 
-def resolve(annotation: Any) -> tuple[Optional[type], bool]:
-    """``(simple type or None, whether None is allowed)`` of an annotation, string or not."""
+def resolve(annotation: Any, function: Any = None) -> tuple[Optional[type], bool]:
+    """``(type values convert to or None, whether None is allowed)`` of an annotation. One
+    written as text is evaluated where ``function`` was defined, else read by its words
+    (``Optional[int]``, ``int | None``: the four scalars only)."""
+    annotation = evaluated(annotation, function)
     if isinstance(annotation, str):
         text = annotation.replace(" ", "").replace("typing.", "")
         match = re.fullmatch(r"Optional\[(\w+)\]|(\w+)\|None|None\|(\w+)", text)
         if match:
             return _TYPE_NAMES.get(next(g for g in match.groups() if g)), True
         return _TYPE_NAMES.get(text), False
-    if annotation in CONVERTIBLE:
-        return annotation, False
-    args = getattr(annotation, "__args__", None) or ()
-    if type(None) in args:
-        rest = [a for a in args if a is not type(None)]
-        if len(rest) == 1 and rest[0] in CONVERTIBLE:
-            return rest[0], True
-    return None, False
+    wanted, allow_none = annotated_type(annotation)
+    return generic(wanted), allow_none
 
 
 def value_type(info: ParamInfo) -> Optional[type]:
-    """The simple type a parameter's values convert to: by its annotation, else its default."""
-    wanted, _ = resolve(info.annotation)
+    """The type a parameter's values convert to: by its annotation, else its default."""
+    wanted, _ = resolve(info.annotation, info.function)
     if wanted is not None:
         return wanted
-    if type(info.default) in CONVERTIBLE:
-        return type(info.default)
+    if info.default is not None and converts(type(info.default)):
+        return generic(type(info.default))
     return None
 
 
 def nullable(info: ParamInfo) -> bool:
     """Whether ``none`` is a value of the parameter (``Optional[...]`` or a ``None`` default)."""
-    return resolve(info.annotation)[1] or info.default is None
+    return resolve(info.annotation, info.function)[1] or info.default is None
 
 
 def type_name(info: ParamInfo) -> str:
     """The parameter's type as ``-lps`` shows it: ``int``, ``str``, or the annotation's name."""
     wanted = value_type(info)
     if wanted is not None:
-        return wanted.__name__
+        return label(wanted)
     if info.annotation is not inspect.Parameter.empty:
         return getattr(info.annotation, "__name__", str(info.annotation))
     return type(info.default).__name__
 
 
 def convert_text(key: str, text: str, wanted: Optional[type], allow_none: bool = False) -> Any:
-    """Command-line text to a value: by the engine's rules for ``wanted``, else parsed.
+    """Command-line text to the value a scope holds for it: see ``check_value``; parsed
+    (``8`` an int, ``true`` a bool) when the type is unknown.
 
     Raises ConversionError. A ``str`` parameter keeps the text as typed (``007`` stays ``007``).
     """
@@ -156,22 +157,39 @@ def convert_text(key: str, text: str, wanted: Optional[type], allow_none: bool =
         return None
     if wanted is None:
         return backend.parse_value(text)
-    return backend.convert(key, text, wanted)
+    return check_value(key, text, wanted)
 
 
-def _converter(key: str, wanted: Optional[type], allow_none: bool = False) -> Callable[[str], Any]:
-    """An argparse ``type=``: ``convert_text``, its failure an error naming the type."""
+def check_value(key: str, value: Any, wanted: type) -> Any:
+    """The value a scope holds for ``value`` given to a parameter of type ``wanted``: converted
+    for bool/int/float/str, by the engine's rules; for another type (``Path``, ``Decimal``, a
+    date, an enum, a user type) checked and kept as it is (text, usually), so native code sees
+    the text and reads convert it. Raises ConversionError."""
+    if wanted in CONVERTIBLE:
+        return backend.convert(key, value, wanted)
+    convert(key, value, wanted)
+    return value
 
-    def convert(text: str) -> Any:
+
+def _converter(
+    key: str, wanted: Optional[type], allow_none: bool = False, positional: bool = False
+) -> Callable[[str], Any]:
+    """An argparse ``type=``: ``convert_text``, its failure an error naming the type. A
+    positional is passed to the function itself, so it is converted to ``wanted`` whole."""
+
+    def converter(text: str) -> Any:
         try:
-            return convert_text(key, text, wanted, allow_none)
+            value = convert_text(key, text, wanted, allow_none)
+            return convert(key, value, wanted) if positional and wanted is not None else value
         except ConversionError as exc:
+            reason = getattr(exc, "reason", "")
+            why = f" ({reason})" if reason else ""
             raise argparse.ArgumentTypeError(
-                f"{text!r} is not a valid {wanted.__name__ if wanted else 'value'}"
+                f"{text!r} is not a valid {label(wanted) if wanted else 'value'}{why}"
             ) from exc
 
-    convert.__name__ = wanted.__name__ if wanted else "value"
-    return convert
+    converter.__name__ = label(wanted) if wanted else "value"
+    return converter
 
 
 # --- commands -----------------------------------------------------------------------------------
@@ -250,21 +268,23 @@ class Command:
         """Add this command's positionals and options; return every option flag added."""
         added: list[str] = []
         for p in self.required:
-            wanted, can_be_none = resolve(p.annotation)
+            wanted, can_be_none = resolve(p.annotation, self.target)
             parser.add_argument(
                 f"hp-pos:{p.name}",
                 metavar=p.name,
                 nargs="?" if listing else None,
-                type=_converter(f"{self.namespace}.{p.name}", wanted, can_be_none),
+                type=_converter(f"{self.namespace}.{p.name}", wanted, can_be_none, positional=True),
                 help=escape_percent(self.helps.get(p.name, "")) or None,
             )
         if self.varargs is not None:
-            wanted, can_be_none = resolve(self.varargs.annotation)
+            wanted, can_be_none = resolve(self.varargs.annotation, self.target)
             parser.add_argument(
                 f"hp-pos:*{self.varargs.name}",
                 metavar=self.varargs.name,
                 nargs="*",
-                type=_converter(f"{self.namespace}.{self.varargs.name}", wanted, can_be_none),
+                type=_converter(
+                    f"{self.namespace}.{self.varargs.name}", wanted, can_be_none, positional=True
+                ),
                 help=escape_percent(self.helps.get(self.varargs.name, "")) or None,
             )
         if not self.params:

@@ -7,6 +7,8 @@ import math
 from pathlib import Path
 from typing import Any
 
+from .._types import as_text
+
 
 def nest(flat: dict[str, Any]) -> dict:
     """``{"a.b": 1, "a.c": 2}`` -> ``{"a": {"b": 1, "c": 2}}``."""
@@ -60,7 +62,7 @@ def write(path: Path, flat: dict[str, Any]) -> None:
     TOML has no null: a ``None`` value is written as a comment, and reading the file back
     leaves that key to its default (``--dump-params`` checks that the default is ``None``).
     """
-    tree = nest(flat)
+    tree = nest({key: as_text(value) for key, value in flat.items()})  # a Path default as its text
     suffix = path.suffix.lower()
     if suffix == ".json":
         text = json.dumps(tree, indent=2, ensure_ascii=False) + "\n"

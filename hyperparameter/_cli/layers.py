@@ -8,12 +8,11 @@ from __future__ import annotations
 from typing import Any, Callable, NoReturn, Optional
 
 from .. import _scope
-from .._backends import backend
 from .._errors import ConfigError, ConversionError, HyperparameterError
 from .._param import registry
 from .._scope import Scope
 from .._state import CONVERTIBLE, valid_key
-from .command import convert_text, nullable, value_type
+from .command import check_value, convert_text, nullable, value_type
 from .options import Invocation
 
 
@@ -122,7 +121,7 @@ def _load_configs(error: Callable[[str], NoReturn], files: list[str]) -> list[tu
         wanted = value_type(info) if info else None
         if wanted is not None and value is not None:
             try:
-                value = backend.convert(key, value, wanted)
+                value = check_value(key, value, wanted)
             except ConversionError:
                 error(f"argument --config: {source}: {value!r} is not a valid {wanted.__name__}")
         checked.append((key, value, source))

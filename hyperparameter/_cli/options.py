@@ -1,15 +1,21 @@
 """The parser of a launched program: its options, the options every program has (``-D``,
-``--config``, ``--strict``, ``--dump-params``, ``-lps``, ``-ep``) and ``parse()``, which turns
+``-C/--config``, ``--strict``, ``--dump-params``, ``-lps``, ``-ep``) and ``parse()``, which turns
 ``argv`` into an ``Invocation``: the chosen command, its arguments and the program-wide options.
+
+``-D`` and ``-C`` take lists (``-D a=1 b=2``, ``-C base.yaml exp.yaml``); ``take_lists`` takes
+them out of ``argv`` before argparse sees it, so that each list ends where the rule says (see
+its docstring), not where argparse's greedy ``nargs`` would end it.
 """
 
 from __future__ import annotations
 
 import argparse
 import functools
+import os
 import re
-from typing import TYPE_CHECKING, Any, Callable, Iterable, NoReturn, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, NamedTuple, NoReturn, Optional, Sequence
 
+from .._config_types import unknown_format
 from .command import Command, escape_percent, summary
 from .text import closest, suggest
 
@@ -20,6 +26,9 @@ _LISTING_FLAGS = ("-lps", "--list-params", "-ep", "--explain-param")
 _DEFINITION = re.compile(r"[^-=\s][^=\s]*=")
 #: The prefix of the destinations of a subcommand's common options (``-D`` after the command).
 _SUB = "sub:"
+#: The common options that take a value in the next word (``--dump-params FILE``); before the
+#: command name, only common options can come, so the first other word is the command.
+_VALUE_FLAGS = frozenset({"--dump-params", "-ep", "--explain-param"})
 
 
 class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
@@ -43,8 +52,12 @@ class _Parser(argparse.ArgumentParser):
         self._optionals.title = "options"
 
 
-def _common_options(parser: argparse.ArgumentParser, example: Command, prefix: str = "") -> list[str]:
-    """Add -D, --config, --strict, --dump-params, -lps and -ep; ``example`` words the -D help."""
+def _common_options(
+    parser: argparse.ArgumentParser, example: Command, prefix: str = "", before_command: bool = False
+) -> list[str]:
+    """Add -D, -C/--config, --strict, --dump-params, -lps and -ep; ``example`` words the -D
+    help; ``before_command``: the program's parser of several commands, whose -C list also ends
+    at the command name."""
     shown = example.example()
     definition = escape_percent(shown[1]) if shown else "train.lr=0.01"
     option = shown[0].split()[0] if shown else "--lr"
@@ -57,15 +70,20 @@ def _common_options(parser: argparse.ArgumentParser, example: Command, prefix: s
         action="append",
         default=[],
         help=f"set any parameter by its key: -D {definition} (repeatable; -D a=1 b=2 sets "
-        f"both); overrides --config, and an option such as {option} overrides -D",
+        f"both); overrides -C, and an option such as {option} overrides -D",
     )
+    # Never parsed by argparse (take_lists takes every -C out first): here for the help.
     setting.add_argument(
+        "-C",
         "--config",
         dest=f"{prefix}config",
         metavar="FILE",
-        action="append",
+        nargs="+",
+        action="extend",
         default=[],
-        help="read parameters from a JSON, TOML or YAML file (repeatable; later files win)",
+        help="read parameters from JSON, TOML or YAML files, later files winning: -C base.yaml "
+        "exp.yaml, or -C repeated; the files end at the next option"
+        + (" or at the command name" if before_command else ""),
     )
     setting.add_argument(
         "--strict",
@@ -78,7 +96,7 @@ def _common_options(parser: argparse.ArgumentParser, example: Command, prefix: s
         dest=f"{prefix}dump_params",
         metavar="FILE",
         help="after the run, write the parameters it used to FILE (.toml, .yaml or .json); "
-        "--config FILE repeats the run",
+        "-C FILE repeats the run",
     )
     looking = parser.add_argument_group("inspecting parameters (print and exit, without running)")
     looking.add_argument(
@@ -95,24 +113,84 @@ def _common_options(parser: argparse.ArgumentParser, example: Command, prefix: s
         metavar="KEY",
         help="explain one parameter: its value, source, help and every place that reads it",
     )
-    return ["--define", "--config", "--strict", "--dump-params", "--list-params", "--explain-param", "--help"]
+    return [
+        "--define",
+        "-C",
+        "--config",
+        "--strict",
+        "--dump-params",
+        "--list-params",
+        "--explain-param",
+        "--help",
+    ]
 
 
-def expand_definitions(argv: Sequence[str], flags: Iterable[str] = ()) -> tuple[list[str], list[str]]:
-    """Take the definitions out of ``argv``: ``-D a=1 b=2`` gives ``["a=1", "b=2"]``.
+class ConfigFile(NamedTuple):
+    """One file given with ``-C``/``--config``."""
 
-    Only words that look like KEY=VALUE are taken after a ``-D``, so ``-D a=1 input.txt``
-    leaves ``input.txt`` to a positional. They never reach argparse, whose matching of
-    repeated options is quadratic in their number. A ``-D`` followed by anything else stays
-    in ``argv`` for argparse to report. ``--batch_size`` becomes ``--batch-size`` when that
-    is one of ``flags``.
+    name: str
+    #: the flag it was given with, as typed: ``-C`` or ``--config``
+    flag: str
+    #: not the first file after its flag, but a later one of a list (``-C a.yaml b.yaml``)
+    later: bool
+    #: taken before the command name, in a program of several commands
+    before_command: bool
 
-    >>> expand_definitions(["-D", "a=1", "b=2", "in.txt", "--batch_size", "8"], ["--batch-size"])
+
+class Lists(NamedTuple):
+    """What ``take_lists`` takes out of ``argv``."""
+
+    #: the words left for argparse
+    argv: list[str]
+    #: every ``KEY=VALUE`` given with ``-D``, in order
+    definitions: list[str]
+    #: every ``-C`` file, in order
+    configs: list[ConfigFile]
+    #: the command name, as typed, for several commands (None if none was given)
+    command: Optional[str]
+    #: the first ``-C`` given no file: ``(flag, the word that ended it or None)``
+    empty_config: Optional[tuple[str, Optional[str]]]
+
+
+def _is_option(word: str) -> bool:
+    return word.startswith("-") and word != "-"
+
+
+def take_lists(
+    argv: Sequence[str], flags: Iterable[str] = (), commands: Optional[Iterable[str]] = None
+) -> Lists:
+    """Take the ``-D`` definitions and the ``-C`` files out of ``argv``.
+
+    ``-D a=1 b=2`` gives ``["a=1", "b=2"]``: only words that look like KEY=VALUE are taken after
+    a ``-D``, so ``-D a=1 input.txt`` leaves ``input.txt`` to a positional; a ``-D`` followed by
+    anything else stays in ``argv`` for argparse to report.
+
+    ``-C a.yaml b.yaml`` (also ``--config``, ``-Ca.yaml``, ``-C=a.yaml``, ``--config=a.yaml``)
+    gives both files; the list ends at the next option (a word starting with ``-``), at ``--``,
+    and, in a program of several ``commands``, at a command name where the command name can
+    come, that is before it was given: there, ``-C a.yaml fit`` is the file ``a.yaml`` and
+    the command ``fit``; after it, ``fit -C fit`` is the file ``fit``. Every other word is a
+    file, so ``fit -C a.yaml data.csv`` takes ``data.csv`` as a file (an error, for its
+    extension): give positionals before ``-C``, or after ``--``.
+
+    Neither list ever reaches argparse, whose matching of repeated options is quadratic in
+    their number. ``--batch_size`` becomes ``--batch-size`` when that is one of ``flags``.
+
+    >>> lists = take_lists(["-D", "a=1", "b=2", "in.txt", "--batch_size", "8"], ["--batch-size"])
+    >>> lists.argv, lists.definitions
     (['in.txt', '--batch-size', '8'], ['a=1', 'b=2'])
+    >>> lists = take_lists(["-C", "a.yaml", "b.toml", "fit", "-C", "fit", "data.csv"], commands=["fit"])
+    >>> lists.argv, [c.name for c in lists.configs], lists.command
+    (['fit'], ['a.yaml', 'b.toml', 'fit', 'data.csv'], 'fit')
     """
     flags = set(flags)
+    names = None if commands is None else set(commands)
     out: list[str] = []
     definitions: list[str] = []
+    configs: list[ConfigFile] = []
+    command: Optional[str] = None
+    empty_config: Optional[tuple[str, Optional[str]]] = None
+    expecting_command = names is not None  # several commands, and none given yet
     i = 0
     while i < len(argv):
         word = argv[i]
@@ -124,6 +202,32 @@ def expand_definitions(argv: Sequence[str], flags: Iterable[str] = ()) -> tuple[
             if name.replace("_", "-") in flags:
                 word = name.replace("_", "-") + sep + rest
         i += 1
+        # -C FILE ...
+        attached: Optional[str] = None
+        if word in ("-C", "--config"):
+            flag = word
+        elif word.startswith("--config="):
+            flag, attached = "--config", word[len("--config=") :]
+        elif word.startswith("-C") and not word.startswith("--"):
+            flag, attached = "-C", word[2:].removeprefix("=")
+        else:
+            flag = ""
+        if flag:
+            before = expecting_command
+            count = 0
+            if attached:
+                configs.append(ConfigFile(attached, flag, False, before))
+                count = 1
+            while i < len(argv) and argv[i] != "--" and not _is_option(argv[i]):
+                if expecting_command and argv[i] in names:  # type: ignore[operator]
+                    break
+                configs.append(ConfigFile(argv[i], flag, count > 0, before))
+                count += 1
+                i += 1
+            if count == 0 and empty_config is None:
+                empty_config = (word, argv[i] if i < len(argv) else None)
+            continue
+        # -D KEY=VALUE ...
         if word in ("-D", "--define"):
             if i < len(argv) and _DEFINITION.match(argv[i]):
                 definitions.append(argv[i])
@@ -137,11 +241,17 @@ def expand_definitions(argv: Sequence[str], flags: Iterable[str] = ()) -> tuple[
             definitions.append(word[2:])
         else:
             out.append(word)
+            if expecting_command:
+                if not _is_option(word):
+                    expecting_command, command = False, word
+                elif word in _VALUE_FLAGS and i < len(argv) and not _is_option(argv[i]):
+                    out.append(argv[i])  # the option's value, not the command
+                    i += 1
             continue
         while i < len(argv) and _DEFINITION.match(argv[i]):
             definitions.append(argv[i])
             i += 1
-    return out, definitions
+    return Lists(out, definitions, configs, command, empty_config)
 
 
 def _epilog(commands: list[Command]) -> str:
@@ -152,7 +262,7 @@ def _epilog(commands: list[Command]) -> str:
             option, definition = example
             lines += [f"  %(prog)s {option}", f"  %(prog)s -D {definition}  (the same, by key)"]
         lines += [
-            "  %(prog)s --config run.toml --dump-params used.toml",
+            "  %(prog)s -C base.toml run.toml --dump-params used.toml",
             "  %(prog)s -lps  (list the parameters; -ep KEY explains one)",
         ]
         return "\n".join(lines)
@@ -188,7 +298,7 @@ class CommandLine:
         self.subflags: dict[str, list[str]] = {}
         if not self.single:
             self._add_subcommands(listing)
-        self.flags += _common_options(self.parser, example=first)
+        self.flags += _common_options(self.parser, example=first, before_command=not self.single)
 
     def _add_subcommands(self, listing: bool) -> None:
         sub = self.parser.add_subparsers(dest="hp:command", metavar="COMMAND", title="commands")
@@ -230,12 +340,14 @@ class CommandLine:
 class Options:
     """The program-wide options, merged from the program's parser and the chosen subcommand's."""
 
-    def __init__(self, args: argparse.Namespace, sub: bool) -> None:
+    def __init__(self, args: argparse.Namespace, sub: bool, config: list[str]) -> None:
+        """``config``: the ``-C`` files, in order (``take_lists`` takes them out of ``argv``)."""
+
         def pick(name: str) -> Any:
             return getattr(args, f"{_SUB}{name}", None) if sub else None
 
         self.define: list[str] = args.define + (pick("define") or [])
-        self.config: list[str] = args.config + (pick("config") or [])
+        self.config: list[str] = config
         self.strict: bool = args.strict or bool(pick("strict"))
         self.dump_params: Optional[str] = pick("dump_params") or args.dump_params
         self.list_params: bool = args.list_params or bool(pick("list_params"))
@@ -290,14 +402,49 @@ class Invocation:
         return SourceScan.of(command.target for command in self.listed)
 
 
+def _check_configs(lists: Lists, command_names: list[str]) -> Optional[str]:
+    """The usage error of the ``-C`` files, if any: a ``-C`` without a file, or a file whose
+    extension names no format (found before argparse, which would otherwise report the
+    positional that a ``-C`` list took as missing)."""
+    if lists.empty_config is not None:
+        flag, ended_by = lists.empty_config
+        message = f"argument --config: no file after {flag}"
+        if ended_by is not None and ended_by in command_names:
+            message += f" ({ended_by} is the command)"
+        return message
+    for config in lists.configs:
+        unknown = unknown_format(config.name)
+        if unknown is None:
+            continue
+        message = f"argument --config: {unknown}"
+        if config.before_command:  # a misspelt command name, taken as a file?
+            bare = not os.path.splitext(config.name)[1] and "/" not in config.name
+            close = closest(config.name, command_names) if bare else None
+            if close:
+                message += f"; did you mean the command {close}?"
+        elif config.later:
+            message += (
+                f"; every word after {config.flag} up to the next option is read as a file:"
+                f" give positional arguments before {config.flag}, or after --"
+            )
+        return message
+    return None
+
+
 def parse(commands: list[Command], argv: Sequence[str], prog: Optional[str]) -> Invocation:
     """Read ``argv``; a usage error exits with status 2, ``--help`` with 0."""
     option_flags = {f for c in commands for flags in c.flags.values() for f in flags}
     option_flags |= {f"--no-{f[2:]}" for f in option_flags}
-    argv, definitions = expand_definitions(argv, option_flags)
+    names = [n for c in commands for n in dict.fromkeys((c.dashed, c.name))]
+    lists = take_lists(argv, option_flags, None if len(commands) == 1 else names)
+    argv = lists.argv
     words = argv[: argv.index("--")] if "--" in argv else argv
     listing = any(w in _LISTING_FLAGS or w.startswith(("--explain-param=", "--list-params=")) for w in words)
     line = CommandLine(commands, prog, listing)
+    problem = _check_configs(lists, names if len(commands) > 1 else [])
+    if problem:
+        given = next((c for c in commands if lists.command in (c.name, c.dashed)), None)
+        line.parser_of(given).error(problem)
     args, extras = line.parser.parse_known_args(argv)
     chosen = line.chosen(args)
     error = line.parser_of(chosen).error
@@ -305,7 +452,7 @@ def parse(commands: list[Command], argv: Sequence[str], prog: Optional[str]) -> 
         flags = line.flags_of(chosen)
         hint = suggest(closest(e.split("=", 1)[0], flags) for e in extras if e.startswith("--"))
         error(f"unrecognized arguments: {' '.join(extras)}{hint}")
-    options = Options(args, sub=not line.single)
+    options = Options(args, sub=not line.single, config=[c.name for c in lists.configs])
     if chosen is None and not options.inspecting:
         error("choose a command: " + ", ".join(c.dashed for c in commands))
-    return Invocation(commands, chosen, args, options, definitions + options.define, error)
+    return Invocation(commands, chosen, args, options, lists.definitions + options.define, error)

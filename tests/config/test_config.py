@@ -122,7 +122,7 @@ def test_accepts_path_objects_and_sequences_of_them() -> None:
 
 def test_missing_file_and_no_file_are_errors() -> None:
     assert error_of("nowhere.yaml") == "nowhere.yaml: no such file"
-    assert error_of([]) == "hp.config() needs at least one file"
+    assert error_of([]) == "hp.config() needs at least one file or mapping"
 
 
 def test_empty_yaml_file_is_an_empty_configuration() -> None:
@@ -926,9 +926,14 @@ def test_three_layers_from_the_command_line_with_a_yaml_file(tmp_path: Path) -> 
     assert out("--config", "x.yaml", "-D", "main.b=30", "--a", "5") == "5 30 run-10 [4, 8]"
     # several --config files: the later wins, and references see the merged values
     assert out("--config", "x.yaml", "--config", "y.toml") == "11 20 run-11 [4, 8]"
+    assert out("-C", "x.yaml", "y.toml") == "11 20 run-11 [4, 8]"  # several after one -C
+    assert out("-C", "y.toml", "x.yaml") == "10 20 run-10 [4, 8]"
     listing = out("--config", "x.yaml", "-D", "main.b=30", "--list-params")
     assert re.search(r"^main\.a\s+int\s+0\s+10\s+x\.yaml:main\.a$", listing, re.M), listing
     assert re.search(r"^main\.b\s+int\s+1\s+30\s+-D$", listing, re.M), listing
+    listing = out("-C", "x.yaml", "y.toml", "--list-params")
+    assert re.search(r"^main\.a\s+int\s+0\s+11\s+y\.toml:main\.a$", listing, re.M), listing
+    assert re.search(r"^main\.b\s+int\s+1\s+20\s+x\.yaml:main\.b$", listing, re.M), listing
 
 
 def test_a_bad_config_file_stops_the_command_line_with_its_message(tmp_path: Path) -> None:

@@ -218,3 +218,14 @@ def test_a_native_pointer_reaches_python_as_an_opaque_object(kernel: ctypes.CDLL
         assert type(shared) is NativeObject and shared == hp.scope.kernel.buffer()
         assert "native object at 0x" in repr(shared)
     assert hp.scope.kernel.buffer | None is None
+
+
+def test_a_definition_gets_one_label_from_python_and_from_the_c_api() -> None:
+    from hyperparameter._backends.native import ffi, lib
+
+    with hp.scope("train.lr=0.01") as ps:
+        text = b"train.bs=64"
+        assert lib.hp_set_parsed(ffi.NULL, text, len(text)) == 0  # the C API, same thread
+        assert ps.source("train.lr") == "key=value"
+        assert hp.scope.train.bs | 0 == 64  # the native write came back to Python ...
+        assert ps.source("train.bs") == "key=value"  # ... with the same label

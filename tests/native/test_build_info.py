@@ -111,3 +111,40 @@ def test_module_help_explains_itself() -> None:
         [sys.executable, "-m", "hyperparameter"], capture_output=True, text=True, check=True
     ).stdout
     assert "--includes" in out and "--libs" in out and "--cmakedir" in out
+
+
+def test_version_and_abi_are_printed(tmp_path: Path) -> None:
+    assert flags("--version") == [hp.__version__]
+    header = (Path(hp.get_include()) / "hyperparameter.h").read_text(encoding="utf-8")
+    (declared,) = [line.split()[-1] for line in header.splitlines() if "#define HP_ABI_VERSION" in line]
+    if hp.backend_name() == "native":
+        assert flags("--abi") == [declared]
+    pure = subprocess.run(
+        [sys.executable, "-m", "hyperparameter", "--abi"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "HYPERPARAMETER_BACKEND": "python"},
+    )
+    assert pure.returncode == 1 and pure.stdout == ""
+    assert "pure-Python backend" in pure.stderr and "no ABI" in pure.stderr
+
+
+def test_the_fallback_warning_says_what_to_do(tmp_path: Path) -> None:
+    # A source tree whose engine was never built, run with no site-packages (so no installed
+    # copy can step in): the warning names the folder and the command that builds it.
+    tree = tmp_path / "checkout"
+    shutil.copytree(Path(hp.__file__).parent, tree / "hyperparameter", ignore=shutil.ignore_patterns("*.so"))
+    for name in ("Cargo.toml", "build_ffi.py"):
+        (tree / name).write_text("", encoding="utf-8")
+    ran = subprocess.run(
+        [sys.executable, "-S", "-c", "import hyperparameter as hp; print(hp.backend_name())"],
+        cwd=tree,
+        capture_output=True,
+        text=True,
+        env={key: value for key, value in os.environ.items() if key != "HYPERPARAMETER_BACKEND"},
+    )
+    assert ran.stdout.strip() == "python"
+    assert "native engine unavailable" in ran.stderr
+    assert f"This is the source tree in {tree.resolve()}" in ran.stderr
+    assert "`python -m pip install -e .`" in ran.stderr
+    assert "HYPERPARAMETER_BACKEND=python" in ran.stderr

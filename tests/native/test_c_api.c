@@ -439,7 +439,7 @@ static void test_set_parsed(void) {
     CHECK(str_of_is(NULL, "train.expr", "a=b"));
 
     CHECK_OK(hp_get_source(NULL, KEY("train.lr"), &source));
-    CHECK(string_is(source, "-D"));
+    CHECK(string_is(source, "key=value")); /* as hp.scope("train.lr=0.01") in Python */
 
     CHECK_STATUS(hp_set_parsed(NULL, KEY("train.lr")), HP_INVALID_ARGUMENT);
     CHECK_ERROR_MENTIONS("key=value");

@@ -136,8 +136,13 @@ pub unsafe extern "C-unwind" fn hp_set_host(
     })
 }
 
+/// The provenance label of a value parsed from a `key=value` definition written in code.
+const DEFINITION: &str = "key=value";
+
 /// Parse a `key=value` definition (as from `-D` on a command line) and set it in `scope`.
 /// The value becomes an int, float, bool (`true`/`false`), null (`null`/`none`) or else a string.
+/// Its provenance label is `key=value`, as for the same definition given to Python's
+/// `hp.scope("key=value")` (a command line labels its own `-D` values `-D`).
 /// Errors: `HP_INVALID_ARGUMENT` (no `=`) and those of `hp_set_null`.
 ///
 /// # Safety
@@ -152,7 +157,7 @@ pub unsafe extern "C-unwind" fn hp_set_parsed(
         // SAFETY: the caller's promises are passed on.
         let (key, value) = parse_definition(unsafe { text(definition, len, "definition") }?)?;
         // SAFETY: as above.
-        unsafe { scope_of(scope) }.set_entry(&key, value, Some("-D"))
+        unsafe { scope_of(scope) }.set_entry(&key, value, Some(DEFINITION))
     })
 }
 
