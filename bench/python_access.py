@@ -85,6 +85,7 @@ def main() -> None:
             ("hp.scope.model.layers._0.size | 10", "hp.scope.model.layers._0.size | 10", "dict"),
             ("ps.model.layers._0.size | 10", "ps.model.layers._0.size | 10", "dict"),
             ('hp.scope["model.layers.0.size"] | 10', 'hp.scope["model.layers.0.size"] | 10', "dict"),
+            ('ps["model.layers.0.size"] | 10', 'ps["model.layers.0.size"] | 10', "dict"),
             ("@hp.param 3-kw call in a scope", "injected()", "call"),
             ('with hp.scope(**{"a.b": 1}): pass', 'with hp.scope(**{"a.b": 1}): pass', "dict"),
             ("floor: 4 hops + | on a __getattr__ class", "hooked.a.a.a.a | 10", "dict"),

@@ -387,12 +387,25 @@ class Scope:
         _write_target(self._hp_node).set(valid_key(name), value)
 
     def __getitem__(self, key: str) -> Accessor:
-        if type(key) is _Key:  # from keys(): dict(ps) asks for the value
+        # Accessors are cached beside the attribute ones (``ps.a`` and ``ps["a"]`` are the
+        # same accessor; a dotted key is never an attribute name), so a repeated read
+        # allocates and validates nothing.
+        if type(key) is str:
+            accessor = self.__dict__.get(key)
+            if accessor is not None:
+                return accessor
+        elif type(key) is _Key:  # from keys(): dict(ps) asks for the value
             value = self._hp_node.lookup(key)
             if value is MISSING:
                 raise MissingParameterError(f"parameter {str(key)!r} is not set")
             return value
-        return Accessor(valid_key(key), self._hp_node)
+        accessor = Accessor(valid_key(key), self._hp_node)
+        if not hasattr(Scope, key):  # never shadow a method: ps["keys"] is a parameter
+            cache = self.__dict__
+            if len(cache) > CACHE_LIMIT:
+                cache.clear()
+            cache[key] = accessor
+        return accessor
 
     def __setitem__(self, key: str, value: Any) -> None:
         _write_target(self._hp_node).set(valid_key(key), value)

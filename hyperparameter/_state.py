@@ -58,7 +58,7 @@ changes = Changes()
 
 def valid_key(key: str) -> str:
     """``key`` if it follows the key rules, else InvalidKeyError (valid keys are remembered)."""
-    if key not in VALID_KEYS:
+    if type(key) is not str or key not in VALID_KEYS:
         if not isinstance(key, str):
             raise TypeError(f"parameter keys are str, got {type(key).__name__}: {key!r}")
         backend.check_key(key)

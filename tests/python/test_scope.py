@@ -894,3 +894,14 @@ def test_a_scope_made_on_the_fast_path_has_every_node_field_set():
         assert hasattr(made, field), f"Scope() leaves Node.{field} unset"
         if field not in ("values", "parent"):
             assert getattr(made, field) == getattr(reference, field), field
+
+
+def test_item_reads_on_a_scope_object_are_cached_and_never_hide_its_methods():
+    with hp.scope(**{"keys": 1, "a.b": 2}) as ps:
+        assert ps["a.b"] is ps["a.b"]  # built and checked once
+        assert ps["keys"] | 0 == 1
+        assert ps.keys() == ["a.b", "keys"]  # still the method
+        ps.set("c", 3)
+        assert ps["c"] | 0 == 3 and dict(ps) == {"a.b": 2, "c": 3, "keys": 1}
+        with pytest.raises(TypeError, match="parameter keys are str"):
+            ps[["not", "a", "key"]]
