@@ -359,11 +359,11 @@ class Scope:
                 "scope exited in another thread or task than the one that entered it"
             ) from None
         node.token = node.scope = None
-        if node.parent is None:
-            node.hidden = None
+        back = node.parent  # what the reset made current: the scope current at entry
+        if back is None:
+            back, node.hidden = node.hidden, None
         if node.injectors:
             node.forget_injectors()
-        back = current_get()
         if back is not None and back.values is GONE:
             current_node()  # the scope below was retired meanwhile: skip it
         # Readers cache per (node, version): the parent they return to has not changed.

@@ -168,8 +168,8 @@ def unavailable_message(exc: BaseException) -> str:
     checkout = package.parent
     if (checkout / "Cargo.toml").is_file() and (checkout / "build_ffi.py").is_file():
         todo = (
-            f"This is the source tree in {checkout}, where the engine has not been built: run "
-            f"`python -m pip install -e {_shell_path(checkout)}` to build it in place."
+            f"This is the source tree in {checkout}: run `python -m pip install -e "
+            f"{_shell_path(checkout)}` to build the engine in place and install what it needs."
         )
     else:
         todo = "Reinstall it: `python -m pip install --force-reinstall --no-cache-dir hyperparameter`."
