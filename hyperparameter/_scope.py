@@ -105,43 +105,36 @@ def _definition(text: Any) -> tuple[str, Any]:
 DEFINITION = "key=value"
 
 
-def _sources_of(definitions: tuple, values: dict, own: dict) -> dict:
-    """Provenance of values given as loaded configuration (``hp.scope(hp.config(path))``) or
-    as ``"key=value"`` definitions; a later item without labels (a plain dict, a keyword)
-    takes the label of a key it sets away."""
+def _values_of(definitions: tuple, values: dict) -> tuple[dict, dict]:
+    """The flat values of ``hp.scope(*definitions, **values)``, and the provenance labels of
+    those given as loaded configuration (``hp.scope(hp.config(path))``) or as ``"key=value"``
+    definitions; a later item without labels (a plain dict, a keyword) takes the label of a key
+    it sets away."""
+    own: dict = {}
     sources: dict = {}
     for item in definitions:
-        if isinstance(item, str):
-            key = item.partition("=")[0].strip()
-            if key in own:
-                sources[key] = DEFINITION
-            continue
-        source_of = getattr(item, "source_of", None)
-        for key, _ in _flatten(item):
-            label = source_of(key) if source_of is not None else None
-            if label is not None:
-                sources[key] = label
-            else:
-                sources.pop(key, None)
-    for key, _ in _flatten(values):
-        sources.pop(key, None)
-    return sources
-
-
-def _values_of(definitions: tuple, values: dict) -> dict:
-    own: dict = {}
-    for item in definitions:
         if isinstance(item, Mapping):
-            own.update(_flatten(item))
+            source_of = getattr(item, "source_of", None)
+            for key, value in _flatten(item):
+                own[key] = value
+                label = source_of(key) if source_of is not None else None
+                if label is not None:
+                    sources[key] = label
+                else:
+                    sources.pop(key, None)
         else:
             key, value = _definition(item)
             own[key] = value
+            sources[key] = DEFINITION
     for key, value in values.items():
         if type(value) in PLAIN_TYPES:
             own[valid_key(key)] = value
+            sources.pop(key, None)
         else:
-            own.update(_flatten({key: value}))
-    return own
+            for flat_key, flat_value in _flatten({key: value}):
+                own[flat_key] = flat_value
+                sources.pop(flat_key, None)
+    return own, sources
 
 
 class _Key(str):
@@ -295,22 +288,21 @@ class Scope:
         _hp_node: Node
 
     def __init__(self, *definitions: Any, **values: Any) -> None:
-        own = values
+        own, sources = values, None
         if definitions:
-            own = _values_of(definitions, values)
+            own, sources = _values_of(definitions, values)
         else:
             for key, value in values.items():
                 if key not in VALID_KEYS or type(value) not in PLAIN_TYPES:
-                    own = _values_of((), values)  # validates keys, flattens nested dicts
+                    own = _values_of((), values)[0]  # validates keys, flattens nested dicts
                     break
         # Node(...) written out: a second Python call would cost ~100 ns per ``with``.
         # tests/python/test_scope.py checks that this sets every field Node.__init__ sets.
         node = _new_node(Node)
         node.values = own
         node.parent = current_get() or thread_root()
-        node.sources = node.mirror = node.token = node.scope = node.hidden = node.injectors = None
-        if definitions:
-            node.sources = _sources_of(definitions, values, own) or None
+        node.mirror = node.token = node.scope = node.hidden = node.injectors = None
+        node.sources = sources or None
         _set_node(self, node)
 
     @classmethod

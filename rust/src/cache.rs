@@ -156,17 +156,28 @@ pub(crate) fn note_write() {
     WRITES.fetch_add(1, Ordering::Release);
 }
 
+impl ThreadCache {
+    /// The value in `hash`'s slot if the slot is valid for this thread's scope and writes.
+    #[inline(always)]
+    fn valid_slot(&self, hash: u64) -> Option<Cached> {
+        let slot = &self.slots[hash as usize % SLOTS];
+        let valid = slot.hash.get() == hash
+            && slot.version.get() == self.version.get()
+            && slot.writes.get() == WRITES.load(Ordering::Acquire);
+        valid.then(|| slot.value.get())
+    }
+}
+
 /// The cached answer for `hash`, if the thread's slot for it is valid: no walk, no sync.
-/// `None` means "ask `read`" (not cached, stale, or the host must sync first).
+/// `None` means "ask the scopes" (not cached, stale, or the host must sync first).
 #[inline]
 pub(crate) fn hit(hash: u64) -> Option<Cached> {
     CACHE.with(|c| {
-        let slot = &c.slots[hash as usize % SLOTS];
-        let valid = !c.needs_sync()
-            && slot.hash.get() == hash
-            && slot.version.get() == c.version.get()
-            && slot.writes.get() == WRITES.load(Ordering::Acquire);
-        valid.then(|| slot.value.get())
+        if c.needs_sync() {
+            None
+        } else {
+            c.valid_slot(hash)
+        }
     })
 }
 
@@ -174,13 +185,7 @@ pub(crate) fn hit(hash: u64) -> Option<Cached> {
 /// caller has synced).
 #[inline]
 pub(crate) fn cached(hash: u64) -> Option<Cached> {
-    CACHE.with(|c| {
-        let slot = &c.slots[hash as usize % SLOTS];
-        let valid = slot.hash.get() == hash
-            && slot.version.get() == c.version.get()
-            && slot.writes.get() == WRITES.load(Ordering::Acquire);
-        valid.then(|| slot.value.get())
-    })
+    CACHE.with(|c| c.valid_slot(hash))
 }
 
 /// Remember the answer for `hash`, read while the write counter was `writes`.
