@@ -8,6 +8,7 @@ the same run, the floors the targets are stated against.
 from __future__ import annotations
 
 import timeit
+from contextvars import ContextVar
 
 import hyperparameter as hp
 
@@ -62,6 +63,20 @@ class NoOp:
         pass
 
 
+_current: ContextVar = ContextVar("bench.current", default=None)
+
+
+class NoOpContextVar(NoOp):
+    """The same, setting and resetting a ContextVar as a scope must (asyncio isolation)."""
+
+    def __enter__(self) -> NoOpContextVar:
+        self.token = _current.set(self)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        _current.reset(self.token)
+
+
 def forwarding(lr=0.001, batch_size=32, epochs=10):
     """A wrapper that only passes its arguments on: the cost of a second Python frame."""
     return plain(lr, batch_size, epochs)
@@ -78,7 +93,7 @@ def main() -> None:
     values = {"model.layers._0.size": 20, "model.layers.0.size": 20, "train.lr": 0.01}
     with hp.scope(**values) as ps:
         env = {"hp": hp, "ps": ps, "table": table, "injected": injected, "plain": plain}
-        env.update(hooked=hooked_chain(), NoOp=NoOp, forwarding=forwarding)
+        env.update(hooked=hooked_chain(), NoOp=NoOp, NoOpContextVar=NoOpContextVar, forwarding=forwarding)
         rows = [
             ("dict.get (floor)", "table.get('model.layers._0.size', 10)", "dict"),
             ("plain 3-kw call (floor)", "plain()", "call"),
@@ -88,8 +103,10 @@ def main() -> None:
             ('ps["model.layers.0.size"] | 10', 'ps["model.layers.0.size"] | 10', "dict"),
             ("@hp.param 3-kw call in a scope", "injected()", "call"),
             ('with hp.scope(**{"a.b": 1}): pass', 'with hp.scope(**{"a.b": 1}): pass', "dict"),
+            ("with hp.scope(...): injected()", 'with hp.scope(**{"train.lr": 0.5}): injected()', "dict"),
             ("floor: 4 hops + | on a __getattr__ class", "hooked.a.a.a.a | 10", "dict"),
             ('floor: with NoOp(**{"a.b": 1}): pass', 'with NoOp(**{"a.b": 1}): pass', "dict"),
+            ("floor: the same + ContextVar set/reset", 'with NoOpContextVar(**{"a.b": 1}): pass', "dict"),
             ("floor: a forwarding wrapper", "forwarding()", "call"),
         ]
         times = best_ns([stmt for _, stmt, _ in rows], env)

@@ -14,7 +14,7 @@ import weakref
 from typing import Any, Callable, Optional, Sequence, TypeVar, Union, overload
 
 from ._errors import ConversionError
-from ._state import MISSING, changes, coerce, current_get, thread_root, valid_key
+from ._state import MISSING, baseline, changes, coerce, current_get, thread_root, valid_key
 from ._types import annotated_type, convert, converts, evaluated, on_register, registrations
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -150,11 +150,8 @@ class _Injector:
             # The copy is made on the first call that can use it: a function called once per
             # scope never pays for one.
             self.cache = (node, version, values, self.first)
-            if node.injectors is None:
-                # Weak: a thread root lives for good, and must not keep the functions of
-                # every request that ran on the thread alive with it.
-                node.injectors = weakref.WeakSet()
-            node.injectors.add(self)
+            if node.parent is not baseline:  # a thread root never exits: nothing to forget
+                _forget_on_exit(node, self)
         return values
 
     def read_types(self) -> list:
@@ -210,6 +207,28 @@ class _Injector:
         for argument in arguments:
             if type(argument) is _Failed:
                 raise ConversionError(argument.message)
+
+
+#: The injectors a scope notes are swept of dead ones at each multiple of this many.
+_NOTED = 64
+
+
+def _forget_on_exit(node: Any, injector: _Injector) -> None:
+    """Note in ``node`` that ``injector`` caches its values, so that its exit drops the cache.
+
+    The note is a plain weak reference (``weakref.ref`` gives back the one an object has), so
+    a long-lived scope keeps no request's function alive; the notes of functions that are
+    gone are dropped whenever the set grows to a multiple of ``_NOTED``. (A ``WeakSet`` does
+    the same at several times the cost, which every ``with`` around a call would pay.)
+    """
+    noted = node.injectors
+    if noted is None:
+        node.injectors = {weakref.ref(injector)}
+        return
+    size = len(noted)
+    noted.add(weakref.ref(injector))
+    if len(noted) > size and len(noted) % _NOTED == 0:
+        noted.difference_update([ref for ref in tuple(noted) if ref() is None])
 
 
 def _default_places(function: Callable, names: list[str], defaults: list[Any]) -> Optional[list]:

@@ -155,19 +155,22 @@ def _accessor_property(name: str) -> property:
 
 class Accessor:
     """A key path of the current scope: ``| default``, ``(default)`` or ``()`` reads it,
-    ``.name = value`` writes under it.
+    ``.name = value`` writes under it. ``ScopeAccessor`` reads one scope instead.
     """
 
     # No __slots__: with a plain instance dict, CPython 3.13 specialises reads of cached
     # children even though the class has __getattr__ (a 4-hop read runs about 1.5x faster).
-    # ``_hp`` is (key, node); node None means the current scope.
+    # ``_hp_path`` is (key, node); node None means the current scope. ``_hp_key`` is the key
+    # alone, for the read of the current scope.
 
     if TYPE_CHECKING:
         _hp_path: tuple[str, Optional[Node]]
+        _hp_key: str
 
     def __init__(self, key: str, node: Optional[Node] = None) -> None:
         referenced_keys.add(key)
         object.__setattr__(self, "_hp_path", (key, node))
+        object.__setattr__(self, "_hp_key", key)
 
     def __getattr__(self, name: str) -> Accessor:
         if name.startswith("__"):
@@ -190,9 +193,8 @@ class Accessor:
     def __or__(self, default: Any) -> Any:
         # The hot read path: each attribute of ``self`` costs a full lookup (the class has
         # __getattr__), so it reads one; the node chain is walked inline.
-        key, node = self._hp_path
-        if node is None:
-            node = current_get() or thread_root()
+        key = self._hp_key
+        node = current_get() or thread_root()
         value = node.values.get(key, MISSING)
         while value is MISSING:
             node = node.parent
@@ -247,6 +249,24 @@ class Accessor:
         raise TypeError(f"hp.scope.{self._hp_path[0]} reads a parameter; pickle the value it reads")
 
 
+class ScopeAccessor(Accessor):
+    """A key path of one scope object (``ps.a.b``): it reads what that scope sees, entered
+    or not, and writes as the scope object does. Its own class, so that neither read path
+    asks which scope it reads."""
+
+    def __or__(self, default: Any) -> Any:  # type: ignore[override]  # the same overloads
+        key, node = self._hp_path
+        value = node.values.get(key, MISSING)
+        while value is MISSING:
+            node = node.parent
+            if node is None:
+                return default
+            value = node.values.get(key, MISSING)
+        if type(value) is type(default) or value is None or default is None:
+            return value
+        return coerce(key, value, default)
+
+
 def _lookup(accessor: Accessor) -> Any:
     key, node = accessor._hp_path
     return (node or current_node()).lookup(key)
@@ -292,9 +312,12 @@ class Scope:
         if definitions:
             own, sources = _values_of(definitions, values)
         else:
-            for key, value in values.items():
-                if key not in VALID_KEYS or type(value) not in PLAIN_TYPES:
-                    own = _values_of((), values)[0]  # validates keys, flattens nested dicts
+            # Keys checked before, holding plain values, are taken as they are (no copy);
+            # anything else is checked and flattened. Iterating the keys, not the items,
+            # saves a view and a tuple per ``with``.
+            for key in values:
+                if key not in VALID_KEYS or type(values[key]) not in PLAIN_TYPES:
+                    own = _values_of((), values)[0]
                     break
         # Node(...) written out: a second Python call would cost ~100 ns per ``with``.
         # tests/python/test_scope.py checks that this sets every field Node.__init__ sets.
@@ -317,17 +340,13 @@ class Scope:
 
     def __enter__(self) -> Scope:
         node = self._hp_node
-        if (
-            node.token is not None
-            or node.parent is None
-            or node.parent is baseline
-            or node.mirror is not None
-        ):
-            _enter_unusual(node)
-        else:
+        parent = node.parent
+        if node.token is None and node.mirror is None and parent is not None and parent is not baseline:
             # Inherit from the scope current now (it may have been made elsewhere). No reader
             # has this node cached: caches that hold a node are dropped when it exits.
             node.parent = current_get() or thread_root()
+        else:
+            _enter_unusual(node)
         node.token = current_set(node)
         node.scope = self  # hp.scope.current() is this object; the cycle ends on exit
         if native_looked[0]:
@@ -352,26 +371,15 @@ class Scope:
             ) from None
         node.token = node.scope = None
         back = node.parent  # what the reset made current: the scope current at entry
-        if back is None:
-            back, node.hidden = node.hidden, None
-        if node.injectors:
-            node.forget_injectors()
-        if back is not None and back.values is GONE:
-            current_node()  # the scope below was retired meanwhile: skip it
-        # Readers cache per (node, version): the parent they return to has not changed.
-        # The engine needs telling only if it had mirrored this scope (then it is pointed at
-        # the parent right here); otherwise the flag raised on entry still stands, or it
-        # never pointed here. The mirror itself stays while the node lives: a task or thread
-        # that entered a scope inside it still builds on it, and writes to it reach both.
-        if node.mirror is not None:
-            backend.activate(mirror_of(current_node()))
+        if back is None or back.values is GONE or node.injectors or node.mirror is not None:
+            _exit_unusual(node, back)
 
     # --- reading and writing --------------------------------------------------------------
 
     def __getattr__(self, name: str) -> Accessor:
         if name.startswith("__"):
             raise AttributeError(name)
-        accessor = Accessor(valid_key(name), self._hp_node)
+        accessor = ScopeAccessor(valid_key(name), self._hp_node)
         self.__dict__[name] = accessor
         return accessor
 
@@ -391,7 +399,7 @@ class Scope:
             if value is MISSING:
                 raise MissingParameterError(f"parameter {str(key)!r} is not set")
             return value
-        accessor = Accessor(valid_key(key), self._hp_node)
+        accessor = ScopeAccessor(valid_key(key), self._hp_node)
         if not hasattr(Scope, key):  # never shadow a method: ps["keys"] is a parameter
             cache = self.__dict__
             if len(cache) > CACHE_LIMIT:
@@ -536,6 +544,24 @@ def _enter_unusual(node: Node) -> None:
         node.hidden = current_get() or thread_root()  # an empty() scope hides, not inherits
     else:
         node.parent = current_get() or thread_root()
+
+
+def _exit_unusual(node: Node, back: Optional[Node]) -> None:
+    """The rest of leaving a scope that was an ``empty()`` one, returns to a retired scope,
+    is cached by ``@hp.param`` or has a native mirror."""
+    if back is None:
+        back, node.hidden = node.hidden, None
+    if node.injectors:
+        node.forget_injectors()
+    if back is not None and back.values is GONE:
+        current_node()  # the scope below was retired meanwhile: skip it
+    # Readers cache per (node, version): the parent they return to has not changed.
+    # The engine needs telling only if it had mirrored this scope (then it is pointed at
+    # the parent right here); otherwise the flag raised on entry still stands, or it
+    # never pointed here. The mirror itself stays while the node lives: a task or thread
+    # that entered a scope inside it still builds on it, and writes to it reach both.
+    if node.mirror is not None:
+        backend.activate(mirror_of(current_node()))
 
 
 #: Code flags of frames that share their caller's context yet can leave a ``with`` block

@@ -95,7 +95,7 @@ class Node:
         "token",  # the ContextVar token while entered
         "scope",  # the Scope object, while entered or asked for
         "hidden",  # while an empty() scope is entered: the scope it hides
-        "injectors",  # hp.param injectors whose cache holds this node (weakly)
+        "injectors",  # weak references to hp.param injectors whose cache holds this node
         "__weakref__",
     )
 
@@ -173,8 +173,12 @@ class Node:
 
     def forget_injectors(self) -> None:
         """Drop the ``@hp.param`` caches that hold this node (and so its values)."""
-        for injector in self.injectors or ():
-            injector.forget(self)
+        # Weak references (_param._forget_on_exit); a tuple, as another thread sharing this
+        # node may note one meanwhile.
+        for noted in tuple(self.injectors or ()):
+            injector = noted()
+            if injector is not None:
+                injector.forget(self)
         self.injectors = None
 
 

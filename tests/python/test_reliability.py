@@ -281,6 +281,58 @@ def test_request_scoped_param_functions_are_not_kept_alive():
     assert not any(key.startswith("req") for key in registry)
 
 
+def test_a_long_lived_scope_keeps_no_request_functions_alive():
+    # A scope notes the @hp.param functions that cache its values (so its exit drops those
+    # caches) by weak references, and drops the references of functions that are gone.
+    import weakref
+
+    alive = []
+    with hp.scope(**{"serve.port": 80}) as ps:
+        for i in range(300):
+
+            @hp.param(f"served{i}")
+            def handler(x=1, port=0):
+                return x, port
+
+            alive.append(weakref.ref(handler))
+            assert handler() == (1, 0)
+            with hp.scope(**{f"served{i}.x": 2}):
+                assert handler() == (2, 0)
+            del handler
+            if i % 10 == 0:
+                gc.collect()
+        gc.collect()
+        assert sum(ref() is not None for ref in alive) == 0
+        assert len(ps._hp_node.injectors) <= 64
+    assert hp.scope.current()._hp_node.injectors is None  # a thread root notes nothing
+
+
+def test_exit_that_is_unusual_in_every_way_at_once():
+    # An empty() scope, holding an @hp.param cache, returning to a scope retired meanwhile.
+    @hp.param("odd")
+    def f(x=0):
+        return x
+
+    def body() -> list:
+        seen = []
+
+        def gen():
+            with hp.scope(**{"odd.x": 1}):
+                yield
+
+        g = gen()
+        next(g)  # the generator's scope is current now
+        with hp.scope.empty(**{"odd.x": 2}):
+            seen.append(f())
+            g.close()  # retires the scope below the empty one
+            seen.append(f())
+        seen.append(f())
+        seen.append(hp.scope.odd.x | 0)
+        return seen
+
+    assert in_fresh_thread(body) == [2, 2, 0, 0]
+
+
 def test_snapshots_pickled_by_earlier_versions_still_load():
     import pickle
 

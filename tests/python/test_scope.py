@@ -283,6 +283,18 @@ def test_scope_object_can_be_entered_again_after_exit():
     assert (hp.scope.a | 0) == 0
 
 
+def test_reads_through_a_scope_object_convert_and_walk_as_current_scope_reads_do():
+    with hp.scope(**{"w.n": "3", "w.outer": 1}):
+        with hp.scope(**{"w.f": 2, "w.none": None}) as ps:
+            for read in (ps.w, hp.scope.w, ps["w"]):  # bound to ps, and of the current scope
+                assert (read.n | 0) == 3 and (read.f | 0.0) == 2.0 and (read.outer | 0) == 1
+                assert (read.missing | 7) == 7 and (read.none | 7) is None
+                with pytest.raises(ConversionError):
+                    read.n | True
+    with hp.scope(a=1), hp.scope.empty(b=2) as ps:
+        assert (ps.a | 0) == 0 and (hp.scope.a | 0) == 0 and (ps["b"] | 0) == 2
+
+
 def test_scope_made_in_one_place_inherits_where_it_is_entered():
     @hp.param("f")
     def f(x=0, y=0):
