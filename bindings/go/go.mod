@@ -1,0 +1,3 @@
+module github.com/reiase/hyperparameter/bindings/go
+
+go 1.21
