@@ -47,7 +47,7 @@ py_total() { # mode count -> total instructions of the run
         "$python" bench/native_read_python.py "$out/native_read.so" "$1" "$2" >/dev/null 2>&1
     awk '/^(summary|totals):/ { print $2; exit }' "$out/cg.py.$1.$2"
 }
-for mode in hit c-hit; do
+for mode in hit miss c-hit; do
     t1=$(py_total "$mode" "$n1")
     t2=$(py_total "$mode" "$n2")
     awk -v m="py-$mode" -v a="$t1" -v b="$t2" -v n1="$n1" -v n2="$n2" \

@@ -20,7 +20,7 @@
 /**
  * Version of this ABI. Bindings compare it with `hp_abi_version()` when they load the library.
  */
-#define HP_ABI_VERSION 2
+#define HP_ABI_VERSION 3
 
 /**
  * Success.
@@ -176,6 +176,51 @@ typedef struct hp_value {
   struct hp_string string;
   void *host;
 } hp_value;
+
+/**
+ * The counters behind the calling thread's *read word* (ABI version 3). A reader that keeps
+ * its own copies of answers (the C++ header's `GET_PARAM` keeps one per call site and thread)
+ * may reuse an answer for as long as the word is what it was before the answer was asked for:
+ *
+ * ```c
+ * uint64_t hp_word(const hp_read_word *w) {      // wrapping uint64_t arithmetic
+ *     return w->thread + w->stale
+ *          + __atomic_load_n(__atomic_load_n(&w->shared, __ATOMIC_ACQUIRE), __ATOMIC_ACQUIRE)
+ *          + __atomic_load_n(__atomic_load_n(&w->context, __ATOMIC_ACQUIRE), __ATOMIC_ACQUIRE);
+ * }
+ * ```
+ *
+ * The protocol: take the word, then ask the engine (e.g. `hp_get_f64_by_hash`) and keep the
+ * answer (`HP_OK` with its value, or `HP_NOT_FOUND`; never an error) with that word. Later,
+ * on the same thread, the kept answer is the engine's answer while the word is unchanged.
+ * The word moves on every event that can change what the thread reads: the thread entering
+ * or exiting a scope (natively or in the host), any thread writing to any scope, a baseline
+ * publication (`hp_frozen`), the host raising the thread's stale flag or switching its
+ * context (Python's `contextvars`), and each sync with the host. A word taken before the
+ * engine call stays valid when the call itself syncs: the word moves, the next check misses
+ * once, and the answer is asked for again.
+ *
+ * `thread` and `stale` change only on the owning thread; `shared`, `context` and the
+ * counters they point to may be changed by other threads, so load them atomically.
+ */
+typedef struct hp_read_word {
+  /**
+   * This thread's scope changes and syncs with the host.
+   */
+  uint64_t thread;
+  /**
+   * Writes to any scope and baseline publications, process-wide.
+   */
+  const uint64_t *shared;
+  /**
+   * The host's context counter for this thread (a counter that never moves when none).
+   */
+  const uint64_t *context;
+  /**
+   * The host's stale flag for this thread (see `hp_host_stale_flag`), counted as 0 or 1.
+   */
+  bool stale;
+} hp_read_word;
 
 #ifdef __cplusplus
 extern "C" {
@@ -636,6 +681,17 @@ int64_t hp_get_i64_or(uint64_t hash,
  */
 double hp_get_f64_or(uint64_t hash,
                      double default_value);
+
+/**
+ * The calling thread's read word counters (see `hp_read_word`). Valid for the life of the
+ * calling thread and only to be read on it. Never NULL.
+ */
+const struct hp_read_word *hp_thread_word(void);
+
+/**
+ * The calling thread's read word now: the sum `hp_read_word` describes.
+ */
+uint64_t hp_word_now(void);
 
 /**
  * Convert `*value` to `kind` (`HP_KIND_BOOL`, `HP_KIND_INT`, `HP_KIND_FLOAT` or `HP_KIND_STR`)

@@ -54,7 +54,9 @@ pub use convert::{format_float, parse_bool, parse_value, to_bool, to_f64, to_i64
 pub use error::{Error, Result, ScopeOrderKind};
 pub use hash::{hash_bytes, hash_key, SEED};
 pub use key::{validate_key, KeyError, MAX_KEY_LEN};
-pub use param::{frozen, get_param, parse_definition, Param, ParamScope, ScopeGuard};
+pub use param::{
+    frozen, get_param, get_param_kept, parse_definition, KeptAnswer, Param, ParamScope, ScopeGuard,
+};
 pub use scope::{checked_hash, Entry, Scope};
 pub use value::{live_host_objects, HostObject, Value};
 

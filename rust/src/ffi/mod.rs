@@ -23,6 +23,7 @@
 //! | `scopes`   | scope handles, entering and leaving, the host runtime's hooks, listings   |
 //! | `set`      | writes, to the given scope only                                           |
 //! | `get`      | reads by key text, and the fast reads by precomputed hash                 |
+//! | `word`     | the read word, for readers that keep their own answers                    |
 //! | `values`   | conversion, freeing strings and values, host objects                      |
 //!
 //! cbindgen writes the header in the order it meets items: this file first, then the modules
@@ -44,6 +45,8 @@ mod set;
 
 mod get;
 
+mod word;
+
 mod values;
 
 pub use boundary::*;
@@ -53,9 +56,10 @@ pub use marshal::*;
 pub use scopes::*;
 pub use set::*;
 pub use values::*;
+pub use word::*;
 
 /// Version of this ABI. Bindings compare it with `hp_abi_version()` when they load the library.
-pub const HP_ABI_VERSION: u32 = 2;
+pub const HP_ABI_VERSION: u32 = 3;
 
 /// The ABI version of the loaded library; equals `HP_ABI_VERSION` of a matching header.
 #[no_mangle]
