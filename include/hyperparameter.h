@@ -79,6 +79,12 @@
 #define HP_HOST_ERROR 10
 
 /**
+ * Another copy of the engine is loaded in this process (a second file, bundled by an
+ * extension, say), so this copy refuses to work; the message names both files.
+ */
+#define HP_OTHER_ENGINE 11
+
+/**
  * Kind of a value: null (`None` in Python).
  */
 #define HP_KIND_NULL 0
@@ -230,6 +236,15 @@ extern "C" {
  * The ABI version of the loaded library; equals `HP_ABI_VERSION` of a matching header.
  */
 uint32_t hp_abi_version(void);
+
+/**
+ * `HP_OK` if this copy of the engine is the only one loaded in the process, else
+ * `HP_OTHER_ENGINE`, with both files named in `hp_last_error()`. A copy that finds another
+ * fails every call that way: two copies would keep two sets of scopes, and values set through
+ * one would silently be invisible to the other. Bindings call this once when they load the
+ * library, to fail there with the message.
+ */
+int32_t hp_engine_check(void);
 
 /**
  * The message of the calling thread's most recent failed call, as NUL-terminated UTF-8

@@ -29,6 +29,9 @@ if lib.hp_abi_version() != ABI_VERSION:
         f"libhyperparameter ABI version {lib.hp_abi_version()} does not match this package "
         f"({ABI_VERSION}); reinstall hyperparameter"
     )
+if lib.hp_engine_check() != lib.HP_OK:
+    # Not an ImportError: falling back to pure Python would leave two states, silently.
+    raise RuntimeError(ffi.string(lib.hp_last_error()).decode("utf-8", "replace"))
 
 _ERRORS = {
     lib.HP_INVALID_KEY: InvalidKeyError,

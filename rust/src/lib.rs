@@ -27,6 +27,8 @@
 //!
 //! Breaking changes for Rust users, newest first:
 //!
+//! - [`Error`] has a new variant, `OtherEngine { ours, other }`: another copy of the engine is
+//!   loaded in the process, so this one refuses to work (C status `HP_OTHER_ENGINE`).
 //! - [`Error::ScopeOrder`] is a struct variant, `ScopeOrder { kind, open }`: why the exit was
 //!   refused ([`ScopeOrderKind`]) and how many scopes were open on the thread. It was
 //!   `ScopeOrder(String)`; its message (`to_string()`) is word for word what the string was.
@@ -44,6 +46,7 @@ pub mod ffi;
 mod fork;
 mod hash;
 mod host;
+mod instance;
 mod key;
 mod macros;
 mod param;

@@ -49,6 +49,7 @@ mod word;
 
 mod values;
 
+use boundary::boundary_unsynced;
 pub use boundary::*;
 pub use get::*;
 pub use keys::*;
@@ -65,4 +66,14 @@ pub const HP_ABI_VERSION: u32 = 3;
 #[no_mangle]
 pub extern "C-unwind" fn hp_abi_version() -> u32 {
     HP_ABI_VERSION
+}
+
+/// `HP_OK` if this copy of the engine is the only one loaded in the process, else
+/// `HP_OTHER_ENGINE`, with both files named in `hp_last_error()`. A copy that finds another
+/// fails every call that way: two copies would keep two sets of scopes, and values set through
+/// one would silently be invisible to the other. Bindings call this once when they load the
+/// library, to fail there with the message.
+#[no_mangle]
+pub extern "C-unwind" fn hp_engine_check() -> i32 {
+    boundary_unsynced(|| Ok(()))
 }
