@@ -9,12 +9,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-cargo build --release --quiet
+# The release build with symbols (Cargo.toml's profiling profile): callgrind_annotate names the
+# engine's functions.
+cargo build --profile profiling --quiet
+lib=target/profiling
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
 g++ -std=c++17 -O2 -g -Wall -Wextra -Werror -pthread -I include bench/native_read.cpp \
-    -L target/release -lhyperparameter -Wl,-rpath,"$PWD/target/release" -o "$out/native_read"
+    -L "$lib" -lhyperparameter -Wl,-rpath,"$PWD/$lib" -o "$out/native_read"
 
 "$out/native_read"
 
@@ -40,7 +43,7 @@ done
 # The same reads from a Python thread, inside Python scopes: the hit path also checks that the
 # thread's contextvars context has not moved since the last sync.
 g++ -std=c++17 -O2 -g -shared -fPIC -pthread -I include bench/native_read.cpp \
-    -L target/release -lhyperparameter -Wl,-rpath,"$PWD/target/release" -o "$out/native_read.so"
+    -L "$lib" -lhyperparameter -Wl,-rpath,"$PWD/$lib" -o "$out/native_read.so"
 python=$(python -c "import sys; print(sys.executable)")  # the interpreter itself, not a shim
 py_total() { # mode count -> total instructions of the run
     valgrind --tool=callgrind --callgrind-out-file="$out/cg.py.$1.$2" \

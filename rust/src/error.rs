@@ -103,7 +103,7 @@ impl fmt::Display for Error {
                  work. Load one: build extensions against the engine of the installed \
                  hyperparameter package, import hyperparameter before them, and keep wheel \
                  repair tools from bundling a copy (auditwheel repair --exclude \
-                 'libhyperparameter*')"
+                 'libhyperparameter.so.0')"
             ),
         }
     }

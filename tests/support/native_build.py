@@ -7,14 +7,15 @@ import subprocess
 from pathlib import Path
 
 import hyperparameter as hp
+from hyperparameter import _build_info
 
 CXX = shutil.which("g++") or shutil.which("clang++")
 CXX_FLAGS = ["-std=c++17", "-Wall", "-Wextra", "-Werror", "-pthread"]
 
 
 def link_flags() -> list[str]:
-    lib_dir = str(Path(hp.get_library()).parent)
-    return [f"-L{lib_dir}", "-lhyperparameter", f"-Wl,-rpath,{lib_dir}"]
+    """What ``python -m hyperparameter --libs`` prints: the engine by its exact name, and an rpath."""
+    return _build_info.link_flags()
 
 
 def compile_cpp(source: str, output: Path, shared: bool = False, extra_flags: tuple[str, ...] = ()) -> Path:
