@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from pathlib import Path
 
 from cffi import FFI
@@ -38,6 +39,18 @@ def cdef_from_header(text: str) -> str:
 def cargo_release_dir() -> Path:
     """Where ``cargo build --release`` puts the engine; setup.py copies it from here too."""
     return Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target")) / "release"
+
+
+def engine_link() -> dict:
+    """How the module links the engine: by cargo's file, and at run time the one engine that
+    sits beside the module in the package, whatever folder the package is installed in."""
+    if sys.platform == "win32":
+        # hyperparameter.dll.lib is cargo's import library; Windows looks for the DLL beside
+        # the module that needs it.
+        return {"libraries": ["hyperparameter.dll"], "extra_link_args": []}
+    if sys.platform == "darwin":
+        return {"libraries": ["hyperparameter"], "extra_link_args": ["-Wl,-rpath,@loader_path"]}
+    return {"libraries": ["hyperparameter"], "extra_link_args": ["-Wl,-rpath,$ORIGIN"]}
 
 
 # The engine calls the host through three C functions written here rather than straight into
@@ -109,10 +122,8 @@ ffibuilder.set_source(
     "hyperparameter._native_ffi",
     TRAMPOLINES,
     include_dirs=[str(ROOT / "include")],
-    libraries=["hyperparameter"],
     library_dirs=[str(cargo_release_dir())],
-    # Load the one libhyperparameter.so that sits beside the extension in the package.
-    extra_link_args=["-Wl,-rpath,$ORIGIN"],
+    **engine_link(),
     define_macros=[("_CFFI_NO_LIMITED_API", None)],
     py_limited_api=False,
 )

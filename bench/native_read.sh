@@ -9,12 +9,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-cargo build --release --quiet
+# The release build with symbols (Cargo.toml's profiling profile): callgrind_annotate names the
+# engine's functions.
+cargo build --profile profiling --quiet
+lib=target/profiling
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
 g++ -std=c++17 -O2 -g -Wall -Wextra -Werror -pthread -I include bench/native_read.cpp \
-    -L target/release -lhyperparameter -Wl,-rpath,"$PWD/target/release" -o "$out/native_read"
+    -L "$lib" -lhyperparameter -Wl,-rpath,"$PWD/$lib" -o "$out/native_read"
 
 "$out/native_read"
 
@@ -40,14 +43,14 @@ done
 # The same reads from a Python thread, inside Python scopes: the hit path also checks that the
 # thread's contextvars context has not moved since the last sync.
 g++ -std=c++17 -O2 -g -shared -fPIC -pthread -I include bench/native_read.cpp \
-    -L target/release -lhyperparameter -Wl,-rpath,"$PWD/target/release" -o "$out/native_read.so"
+    -L "$lib" -lhyperparameter -Wl,-rpath,"$PWD/$lib" -o "$out/native_read.so"
 python=$(python -c "import sys; print(sys.executable)")  # the interpreter itself, not a shim
 py_total() { # mode count -> total instructions of the run
     valgrind --tool=callgrind --callgrind-out-file="$out/cg.py.$1.$2" \
         "$python" bench/native_read_python.py "$out/native_read.so" "$1" "$2" >/dev/null 2>&1
     awk '/^(summary|totals):/ { print $2; exit }' "$out/cg.py.$1.$2"
 }
-for mode in hit c-hit; do
+for mode in hit miss c-hit; do
     t1=$(py_total "$mode" "$n1")
     t2=$(py_total "$mode" "$n2")
     awk -v m="py-$mode" -v a="$t1" -v b="$t2" -v n1="$n1" -v n2="$n2" \

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from . import _build_info
@@ -18,7 +19,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--includes", action="store_true", help="compiler flags (-I...)")
     parser.add_argument(
-        "--libs", action="store_true", help="linker flags (-L... -lhyperparameter -Wl,-rpath,...)"
+        "--libs",
+        action="store_true",
+        help="linker flags (on Linux: -L... -l:libhyperparameter.so.0 -Wl,-rpath,...)",
     )
     parser.add_argument("--cmakedir", action="store_true", help="directory of hyperparameterConfig.cmake")
     parser.add_argument("--pkgconfigdir", action="store_true", help="directory of hyperparameter.pc")
@@ -30,6 +33,17 @@ def main(argv: list[str] | None = None) -> int:
         help="the C ABI version of the loaded engine (HP_ABI_VERSION); the pure-Python backend has none",
     )
     args = parser.parse_args(argv)
+    if (args.includes or args.libs or args.cmakedir or args.pkgconfigdir) and not os.path.isfile(
+        _build_info.get_library()
+    ):
+        print(
+            f"no native engine is installed ({_build_info.get_library()} is missing): this "
+            "hyperparameter was built without it (HYPERPARAMETER_BACKEND=python at build time) or "
+            "not built yet, so there is nothing to compile against; install it with the Rust "
+            "toolchain present to get the engine, headers, CMake and pkg-config files",
+            file=sys.stderr,
+        )
+        return 1
     words: list[str] = []
     if args.includes:
         words += _build_info.compile_flags()

@@ -20,7 +20,7 @@
 /**
  * Version of this ABI. Bindings compare it with `hp_abi_version()` when they load the library.
  */
-#define HP_ABI_VERSION 2
+#define HP_ABI_VERSION 3
 
 /**
  * Success.
@@ -77,6 +77,12 @@
  * did not happen: a value from an outdated scope would be silently wrong. The message says why.
  */
 #define HP_HOST_ERROR 10
+
+/**
+ * Another copy of the engine is loaded in this process (a second file, bundled by an
+ * extension, say), so this copy refuses to work; the message names both files.
+ */
+#define HP_OTHER_ENGINE 11
 
 /**
  * Kind of a value: null (`None` in Python).
@@ -177,6 +183,51 @@ typedef struct hp_value {
   void *host;
 } hp_value;
 
+/**
+ * The counters behind the calling thread's *read word* (ABI version 3). A reader that keeps
+ * its own copies of answers (the C++ header's `GET_PARAM` keeps one per call site and thread)
+ * may reuse an answer for as long as the word is what it was before the answer was asked for:
+ *
+ * ```c
+ * uint64_t hp_word(const hp_read_word *w) {      // wrapping uint64_t arithmetic
+ *     return w->thread + w->stale
+ *          + __atomic_load_n(__atomic_load_n(&w->shared, __ATOMIC_ACQUIRE), __ATOMIC_ACQUIRE)
+ *          + __atomic_load_n(__atomic_load_n(&w->context, __ATOMIC_ACQUIRE), __ATOMIC_ACQUIRE);
+ * }
+ * ```
+ *
+ * The protocol: take the word, then ask the engine (e.g. `hp_get_f64_by_hash`) and keep the
+ * answer (`HP_OK` with its value, or `HP_NOT_FOUND`; never an error) with that word. Later,
+ * on the same thread, the kept answer is the engine's answer while the word is unchanged.
+ * The word moves on every event that can change what the thread reads: the thread entering
+ * or exiting a scope (natively or in the host), any thread writing to any scope, a baseline
+ * publication (`hp_frozen`), the host raising the thread's stale flag or switching its
+ * context (Python's `contextvars`), and each sync with the host. A word taken before the
+ * engine call stays valid when the call itself syncs: the word moves, the next check misses
+ * once, and the answer is asked for again.
+ *
+ * `thread` and `stale` change only on the owning thread; `shared`, `context` and the
+ * counters they point to may be changed by other threads, so load them atomically.
+ */
+typedef struct hp_read_word {
+  /**
+   * This thread's scope changes and syncs with the host.
+   */
+  uint64_t thread;
+  /**
+   * Writes to any scope and baseline publications, process-wide.
+   */
+  const uint64_t *shared;
+  /**
+   * The host's context counter for this thread (a counter that never moves when none).
+   */
+  const uint64_t *context;
+  /**
+   * The host's stale flag for this thread (see `hp_host_stale_flag`), counted as 0 or 1.
+   */
+  bool stale;
+} hp_read_word;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -185,6 +236,15 @@ extern "C" {
  * The ABI version of the loaded library; equals `HP_ABI_VERSION` of a matching header.
  */
 uint32_t hp_abi_version(void);
+
+/**
+ * `HP_OK` if this copy of the engine is the only one loaded in the process, else
+ * `HP_OTHER_ENGINE`, with both files named in `hp_last_error()`. A copy that finds another
+ * fails every call that way: two copies would keep two sets of scopes, and values set through
+ * one would silently be invisible to the other. Bindings call this once when they load the
+ * library, to fail there with the message.
+ */
+int32_t hp_engine_check(void);
 
 /**
  * The message of the calling thread's most recent failed call, as NUL-terminated UTF-8
@@ -636,6 +696,17 @@ int64_t hp_get_i64_or(uint64_t hash,
  */
 double hp_get_f64_or(uint64_t hash,
                      double default_value);
+
+/**
+ * The calling thread's read word counters (see `hp_read_word`). Valid for the life of the
+ * calling thread and only to be read on it. Never NULL.
+ */
+const struct hp_read_word *hp_thread_word(void);
+
+/**
+ * The calling thread's read word now: the sum `hp_read_word` describes.
+ */
+uint64_t hp_word_now(void);
 
 /**
  * Convert `*value` to `kind` (`HP_KIND_BOOL`, `HP_KIND_INT`, `HP_KIND_FLOAT` or `HP_KIND_STR`)

@@ -36,8 +36,10 @@
 
 #if defined(__GNUC__) || defined(__clang__)
 #define HP_DETAIL_COLD __attribute__((cold, noinline))
+#define HP_DETAIL_HOT __attribute__((always_inline)) inline
 #else
 #define HP_DETAIL_COLD
+#define HP_DETAIL_HOT inline
 #endif
 
 /// The C++ API of hyperparameter.
@@ -569,27 +571,96 @@ scope_guard with_params(const Args&... pairs) {
     return guard;
 }
 
-/// The body of GET_PARAM: one engine call with a hash computed at compile time.
-template <key_kind Kind, std::uint64_t Hash, class D>
-result_t<D> get_param(std::string_view key, const D& default_value) {
-    static_assert(Kind != key_kind::invalid, HP_DETAIL_BAD_KEY_MESSAGE);
-    if constexpr (Kind == key_kind::non_ascii) {
-        struct verdict {
-            std::int32_t status;
-            std::string message;
-        };
-        static const verdict key_ok = [&] {
-            const std::int32_t status = hp_key_check(key.data(), key.size());
-            return verdict{status, status == HP_OK ? std::string() : std::string(hp_last_error())};
-        }();
-        if (key_ok.status != HP_OK) throw error(key_ok.status, key_ok.message);
-    }
-    using P = param<std::decay_t<D>>;
+/// The calling thread's read word now (see hp_read_word in hyperparameter.h).
+HP_DETAIL_HOT std::uint64_t word_now(const hp_read_word* w) noexcept {
+#if defined(__GNUC__) || defined(__clang__)
+    return w->thread + static_cast<std::uint64_t>(w->stale) +
+           __atomic_load_n(__atomic_load_n(&w->shared, __ATOMIC_ACQUIRE), __ATOMIC_ACQUIRE) +
+           __atomic_load_n(__atomic_load_n(&w->context, __ATOMIC_ACQUIRE), __ATOMIC_ACQUIRE);
+#else
+    (void)w;
+    return hp_word_now();
+#endif
+}
+
+/// Counters whose word is never a kept word (kept words start at 0): a thread's kept answers
+/// point here until their first engine call, so the hot path needs no "set up yet?" test.
+inline const std::uint64_t no_counter = 0;
+inline const hp_read_word no_counters = {1, &no_counter, &no_counter, false};
+
+/// One GET_PARAM answer kept per key, type and thread: the value while the thread's read word
+/// is `found_at`, the default while it is `missing_at` (words taken before the engine was
+/// asked). Constant-initialised, so the thread_local needs no construction guard.
+template <class T>
+struct kept_answer {
+    const hp_read_word* counters = &no_counters;
+    std::uint64_t found_at = 0;
+    std::uint64_t missing_at = 0;
+    T value{};
+};
+
+/// Ask the engine and keep its answer (found or missing; errors are never kept).
+template <class P, class D>
+HP_DETAIL_COLD result_t<D> ask_and_keep(kept_answer<result_t<D>>& kept, std::uint64_t hash, std::string_view key,
+                                        const D& default_value) {
+    if (kept.counters == &no_counters) kept.counters = hp_thread_word();
+    const std::uint64_t word = word_now(kept.counters);  // before asking: a change meanwhile shows
     typename P::raw raw{};
-    const std::int32_t status = P::by_hash(Hash, &raw);
+    const std::int32_t status = P::by_hash(hash, &raw);
+    if (status == HP_NOT_FOUND) {
+        kept.found_at = 0;
+        kept.missing_at = word;
+        return result_t<D>(default_value);
+    }
+    if (status != HP_OK) fail(status);
+    kept.value = P::finish(raw, key);  // a value out of the type's range throws, and is not kept
+    kept.found_at = word;
+    kept.missing_at = 0;
+    return kept.value;
+}
+
+/// Ask the engine for a text value (copied out: never kept).
+template <class P, class D>
+HP_DETAIL_COLD result_t<D> ask(std::uint64_t hash, std::string_view key, const D& default_value) {
+    typename P::raw raw{};
+    const std::int32_t status = P::by_hash(hash, &raw);
     if (status == HP_OK) return P::finish(raw, key);
     if (status == HP_NOT_FOUND) return result_t<D>(default_value);
     fail(status);
+}
+
+/// Check a non-ASCII key once per key (the engine decides what such keys may hold).
+template <std::uint64_t Hash>
+HP_DETAIL_COLD void check_non_ascii_key(std::string_view key) {
+    struct verdict {
+        std::int32_t status;
+        std::string message;
+    };
+    static const verdict key_ok = [&] {
+        const std::int32_t status = hp_key_check(key.data(), key.size());
+        return verdict{status, status == HP_OK ? std::string() : std::string(hp_last_error())};
+    }();
+    if (key_ok.status != HP_OK) throw error(key_ok.status, key_ok.message);
+}
+
+/// The body of GET_PARAM: the kept answer while nothing changed (inlined: a thread-local
+/// load, four counter loads and a compare), else one engine call with a hash computed at
+/// compile time. Text is always asked for (it is copied out).
+template <key_kind Kind, std::uint64_t Hash, class D>
+HP_DETAIL_HOT result_t<D> get_param(std::string_view key, const D& default_value) {
+    static_assert(Kind != key_kind::invalid, HP_DETAIL_BAD_KEY_MESSAGE);
+    if constexpr (Kind == key_kind::non_ascii) check_non_ascii_key<Hash>(key);
+    using P = param<std::decay_t<D>>;
+    using Raw = typename P::raw;
+    if constexpr (std::is_arithmetic_v<Raw>) {
+        static thread_local kept_answer<result_t<D>> kept;
+        const std::uint64_t word = word_now(kept.counters);
+        if (word == kept.found_at) return kept.value;
+        if (word == kept.missing_at) return result_t<D>(default_value);
+        return ask_and_keep<P>(kept, Hash, key, default_value);
+    } else {
+        return ask<P>(Hash, key, default_value);
+    }
 }
 
 }  // namespace detail

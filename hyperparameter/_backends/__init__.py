@@ -12,8 +12,9 @@ read the same values. Two implement the ``Backend`` protocol below:
 and ``keychars.py`` which characters a key may hold; both backends use all three.
 
 ``backend`` is chosen once, at import: the native engine unless ``HYPERPARAMETER_BACKEND=python``,
-or unless it cannot be loaded (then one warning, and pure Python). The rest of the package
-imports only that: ``from ._backends import backend``.
+or unless it cannot be loaded (then one warning, and pure Python; no warning when the package
+was built without the engine on purpose, with ``HYPERPARAMETER_BACKEND=python`` at build
+time). The rest of the package imports only that: ``from ._backends import backend``.
 """
 
 from __future__ import annotations
@@ -154,6 +155,16 @@ def _select() -> Backend:
 
         return NativeBackend()
     except (ImportError, OSError) as exc:
+        from .._build_info import built_without_engine  # only on this rare path
+
+        if built_without_engine():
+            if wanted:
+                raise ImportError(
+                    f"HYPERPARAMETER_BACKEND={wanted!r}, but this hyperparameter was built without "
+                    "the native engine (HYPERPARAMETER_BACKEND=python at build time); reinstall it "
+                    "with the Rust toolchain present"
+                ) from exc
+            return PureBackend()  # chosen at build time: nothing to warn about
         if wanted:
             raise
         warnings.warn(unavailable_message(exc), RuntimeWarning, stacklevel=3)

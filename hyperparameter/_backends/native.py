@@ -23,12 +23,15 @@ from .pure import parse_value as fallback_parse_value
 from .values import I64_MAX, I64_MIN, plain
 from .wording import invalid_key, key_bad_char, mismatch_error
 
-ABI_VERSION = 2
+ABI_VERSION = 3
 if lib.hp_abi_version() != ABI_VERSION:
     raise ImportError(
         f"libhyperparameter ABI version {lib.hp_abi_version()} does not match this package "
         f"({ABI_VERSION}); reinstall hyperparameter"
     )
+if lib.hp_engine_check() != lib.HP_OK:
+    # Not an ImportError: falling back to pure Python would leave two states, silently.
+    raise RuntimeError(ffi.string(lib.hp_last_error()).decode("utf-8", "replace"))
 
 _ERRORS = {
     lib.HP_INVALID_KEY: InvalidKeyError,

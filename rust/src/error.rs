@@ -31,6 +31,8 @@ pub enum Error {
     InvalidUtf8 { what: &'static str, detail: String },
     /// The host runtime could not bring the thread's scopes up to date (its reason).
     Host(String),
+    /// Another copy of the engine is loaded in this process: this one refuses to work.
+    OtherEngine { ours: String, other: String },
 }
 
 /// Why `Scope::exit` refused: the `kind` of [`Error::ScopeOrder`].
@@ -93,6 +95,16 @@ impl fmt::Display for Error {
             Error::NullPointer(what) => write!(f, "{what} is NULL"),
             Error::InvalidUtf8 { what, detail } => write!(f, "{what} is not valid UTF-8: {detail}"),
             Error::Host(reason) => write!(f, "{reason}"),
+            Error::OtherEngine { ours, other } => write!(
+                f,
+                "two copies of the hyperparameter engine are loaded in this process: {ours} \
+                 and {other}. Each would keep scopes of its own, so values set through one \
+                 would be invisible to code reading through the other; this copy refuses to \
+                 work. Load one: build extensions against the engine of the installed \
+                 hyperparameter package, import hyperparameter before them, and keep wheel \
+                 repair tools from bundling a copy (auditwheel repair --exclude \
+                 'libhyperparameter.so.0')"
+            ),
         }
     }
 }

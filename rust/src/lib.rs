@@ -27,6 +27,8 @@
 //!
 //! Breaking changes for Rust users, newest first:
 //!
+//! - [`Error`] has a new variant, `OtherEngine { ours, other }`: another copy of the engine is
+//!   loaded in the process, so this one refuses to work (C status `HP_OTHER_ENGINE`).
 //! - [`Error::ScopeOrder`] is a struct variant, `ScopeOrder { kind, open }`: why the exit was
 //!   refused ([`ScopeOrderKind`]) and how many scopes were open on the thread. It was
 //!   `ScopeOrder(String)`; its message (`to_string()`) is word for word what the string was.
@@ -44,6 +46,7 @@ pub mod ffi;
 mod fork;
 mod hash;
 mod host;
+mod instance;
 mod key;
 mod macros;
 mod param;
@@ -54,7 +57,9 @@ pub use convert::{format_float, parse_bool, parse_value, to_bool, to_f64, to_i64
 pub use error::{Error, Result, ScopeOrderKind};
 pub use hash::{hash_bytes, hash_key, SEED};
 pub use key::{validate_key, KeyError, MAX_KEY_LEN};
-pub use param::{frozen, get_param, parse_definition, Param, ParamScope, ScopeGuard};
+pub use param::{
+    frozen, get_param, get_param_kept, parse_definition, KeptAnswer, Param, ParamScope, ScopeGuard,
+};
 pub use scope::{checked_hash, Entry, Scope};
 pub use value::{live_host_objects, HostObject, Value};
 

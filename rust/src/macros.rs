@@ -34,7 +34,10 @@ macro_rules! with_params {
         let $name = {
             const KEY: &str = $crate::__hp_key!($first $(. $rest)*);
             const HASH: u64 = $crate::hash_key(KEY);
-            $crate::get_param(HASH, KEY, $default)
+            ::std::thread_local! {
+                static KEPT: $crate::KeptAnswer = const { $crate::KeptAnswer::new() };
+            }
+            KEPT.with(|kept| $crate::get_param_kept(kept, HASH, KEY, $default))
         };
         $crate::with_params!(@body $g; $($tail)*)
     }};

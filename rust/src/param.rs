@@ -1,10 +1,12 @@
 //! The Rust face: typed reads with defaults, definitions from the command line, scope guards.
 
+use std::cell::Cell;
 use std::marker::PhantomData;
 
+use crate::cache::{self, Cached};
 use crate::convert::{parse_value, to_bool, to_f64, to_i64, to_str};
 use crate::error::{Error, Result};
-use crate::scope::{read_current_value, Scope};
+use crate::scope::{cached_of, read_current_value, value_of, Scope};
 use crate::value::Value;
 
 pub use crate::scope::frozen;
@@ -80,11 +82,51 @@ impl Param for &str {
 /// type is a bug in the configuration, never silently replaced: this panics with the key,
 /// the value and the wanted type. Use [`Scope::get`] to handle that case yourself.
 pub fn get_param<D: Param>(hash: u64, key: &str, default: D) -> D::Output {
-    match read_current_value(hash).map(|value| D::convert(&value)) {
+    finish(read_current_value(hash), key, default)
+}
+
+fn finish<D: Param>(found: Option<Value>, key: &str, default: D) -> D::Output {
+    match found.map(|value| D::convert(&value)) {
         None => default.into_output(),
         Some(Ok(value)) => value,
         Some(Err(err)) => panic!("{}", err.with_key(key)),
     }
+}
+
+/// One `get` of `with_params!` keeps its latest answer per thread here: valid while the
+/// thread's read word (see `hp_read_word` in the C ABI) is the one taken before the answer was
+/// read, so a repeated read of an unchanged scope costs a word check and a conversion.
+#[doc(hidden)]
+pub struct KeptAnswer {
+    word: Cell<u64>,
+    answer: Cell<Cached>,
+}
+
+impl KeptAnswer {
+    /// Nothing kept yet (no read word is 0).
+    #[allow(clippy::new_without_default)]
+    pub const fn new() -> KeptAnswer {
+        KeptAnswer {
+            word: Cell::new(0),
+            answer: Cell::new(Cached::Missing),
+        }
+    }
+}
+
+/// [`get_param`] through the answer `kept` at the call site (what `with_params!`'s `get` uses).
+#[doc(hidden)]
+#[inline]
+pub fn get_param_kept<D: Param>(kept: &KeptAnswer, hash: u64, key: &str, default: D) -> D::Output {
+    let word = cache::word();
+    if kept.word.get() == word {
+        return finish(value_of(kept.answer.get()), key, default);
+    }
+    let found = read_current_value(hash);
+    if let Some(answer) = cached_of(found.as_ref()) {
+        kept.answer.set(answer);
+        kept.word.set(word);
+    }
+    finish(found, key, default)
 }
 
 /// Split a `key=value` definition (as given to `-D`) into a checked key and a parsed value.

@@ -450,29 +450,39 @@ pub(crate) fn read_current<R>(hash: u64, f: impl FnOnce(&Entry) -> R) -> Option<
 #[inline]
 pub(crate) fn read_current_value(hash: u64) -> Option<Value> {
     let _ = host::sync();
-    if let Some(cached) = cache::cached(hash) {
-        return match cached {
-            Cached::Missing => None,
-            Cached::Null => Some(Value::Null),
-            Cached::Bool(b) => Some(Value::Bool(b)),
-            Cached::Int(i) => Some(Value::Int(i)),
-            Cached::Float(x) => Some(Value::Float(x)),
-        };
+    if let Some(cached) = cache::hit(hash) {
+        return value_of(cached);
     }
-    let writes = cache::writes();
+    let word = cache::word();
     let found = current_unsynced().lookup(hash, None, |e| e.value.clone());
-    let cached = match &found {
+    if let Some(cached) = cached_of(found.as_ref()) {
+        cache::store(hash, word, cached);
+    }
+    found
+}
+
+/// What a read cache keeps of a read's result: scalars and "missing". Strings and host
+/// objects are always read from the scopes.
+pub(crate) fn cached_of(found: Option<&Value>) -> Option<Cached> {
+    match found {
         None => Some(Cached::Missing),
         Some(Value::Null) => Some(Cached::Null),
         Some(Value::Bool(b)) => Some(Cached::Bool(*b)),
         Some(Value::Int(i)) => Some(Cached::Int(*i)),
         Some(Value::Float(x)) => Some(Cached::Float(*x)),
-        Some(_) => None, // strings and host objects are always read from the scopes
-    };
-    if let Some(cached) = cached {
-        cache::store(hash, writes, cached);
+        Some(_) => None,
     }
-    found
+}
+
+/// The read result a cache entry stands for.
+pub(crate) fn value_of(cached: Cached) -> Option<Value> {
+    match cached {
+        Cached::Missing => None,
+        Cached::Null => Some(Value::Null),
+        Cached::Bool(b) => Some(Value::Bool(b)),
+        Cached::Int(i) => Some(Value::Int(i)),
+        Cached::Float(x) => Some(Value::Float(x)),
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

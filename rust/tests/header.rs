@@ -31,7 +31,8 @@ fn header_declares_the_abi() {
     for needle in [
         "#ifndef HYPERPARAMETER_H",
         "extern \"C\"",
-        "#define HP_ABI_VERSION 2",
+        "#define HP_ABI_VERSION 3",
+        "const struct hp_read_word *hp_thread_word(void);",
         "#define HP_HOST_ERROR 10",
         "typedef int32_t (*hp_sync_fn)(void);",
         "#define HP_OK 0",

@@ -43,6 +43,9 @@ def library() -> Path:
     assert result.returncode == 0, f"cargo build --release failed:\n{result.stderr[-4000:]}"
     lib = LIB_DIR / "libhyperparameter.so"
     assert lib.is_file(), f"{lib} was not built"
+    # The name the programs record (the SONAME), which rust/build.rs links beside cargo's output.
+    recorded = LIB_DIR / "libhyperparameter.so.0"
+    assert recorded.resolve() == lib.resolve(), f"{recorded} does not lead to {lib}"
     return lib
 
 

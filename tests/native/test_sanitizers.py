@@ -2,9 +2,10 @@
 
 The C and C++ programs of tests/native/ and the C++ stress program are compiled with
 ``-fsanitize=address,undefined`` and linked against a libhyperparameter built by the nightly
-Rust toolchain with ``-Zsanitizer=address`` (``target/asan/``), so memory errors on either side
-of the C ABI are reported. Without a nightly toolchain the Rust side cannot be instrumented: the
-C/C++ side is then sanitized against the normal release library, and a warning says so (set
+Rust toolchain with ``-Zsanitizer=address`` (``target/asan/``, in the ``profiling`` profile: the
+release build with symbols), so memory errors on either side of the C ABI are reported, with
+the engine's function names. Without a nightly toolchain the Rust side cannot be instrumented:
+the C/C++ side is then sanitized against the normal release library, and a warning says so (set
 ``HP_SANITIZE_RUST=0`` to ask for that, e.g. to skip the ~40 s instrumented build). Without
 the sanitizer runtimes (libasan, libubsan) the tests skip, saying why. Leaks are checked by
 LeakSanitizer at exit of each program.
@@ -121,12 +122,13 @@ def library(compilers: dict) -> Library:
     else:
         env = {**os.environ, "RUSTFLAGS": "-Zsanitizer=address", "CARGO_TARGET_DIR": str(ASAN_TARGET)}
         built = run(
-            [*cargo, "build", "--release", "--lib", "-p", "hyperparameter", "--target", TRIPLE],
+            # The release build with symbols (Cargo.toml): reports name the engine's functions.
+            [*cargo, "build", "--profile", "profiling", "--lib", "-p", "hyperparameter", "--target", TRIPLE],
             cwd=ROOT,
             env=env,
             timeout=1500,
         )
-        directory = ASAN_TARGET / TRIPLE / "release"
+        directory = ASAN_TARGET / TRIPLE / "profiling"
         if built.returncode == 0 and (directory / "libhyperparameter.so").is_file():
             return Library(directory, instrumented=True)
         reason = f"the nightly AddressSanitizer build failed:\n{built.stderr[-2000:]}"

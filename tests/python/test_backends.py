@@ -11,11 +11,15 @@ from pathlib import Path
 import pytest
 
 import hyperparameter as hp
+from hyperparameter import _build_info
 from hyperparameter._backends import pure as pure_rules
 
 ROOT = Path(__file__).resolve().parents[2]
 VECTORS = json.loads((ROOT / "tests" / "vectors" / "hash.json").read_text(encoding="utf-8"))
 PURE_RUN = os.environ.get("HYPERPARAMETER_BACKEND", "").strip().lower() in ("python", "pure")
+# A package built with HYPERPARAMETER_BACKEND=python has no engine to fall back from.
+PURE_BUILD = _build_info.built_without_engine()
+has_an_engine = pytest.mark.skipif(PURE_BUILD, reason="built without the engine: nothing falls back")
 
 
 def run_python(code: str, backend: str | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
@@ -60,6 +64,7 @@ def test_backend_name_follows_the_environment():
 BLOCK_NATIVE = 'import sys; sys.modules["hyperparameter._native_ffi"] = None\n'
 
 
+@has_an_engine
 def test_fallback_warns_once_and_uses_pure_python():
     result = run_python(
         BLOCK_NATIVE
@@ -86,9 +91,22 @@ def test_no_warning_when_pure_python_is_asked_for():
     assert result.stderr.strip() == ""
 
 
+@pytest.mark.skipif(not PURE_BUILD, reason="for a package built without the engine")
+def test_a_build_without_the_engine_uses_pure_python_and_says_so_only_when_asked_for_native():
+    result = run_python("import hyperparameter as hp; print(hp.backend_name())")
+    assert (result.returncode, result.stdout.strip(), result.stderr.strip()) == (0, "python", "")
+    asked = run_python(
+        "try:\n    import hyperparameter\nexcept ImportError as exc:\n    print('ImportError', exc)\n",
+        "native",
+    )
+    assert asked.stdout.startswith("ImportError"), asked.stdout + asked.stderr
+    assert "built without the native engine" in asked.stdout
+
+
 # --- (c) the choice -------------------------------------------------------------------------
 
 
+@has_an_engine
 def test_native_required_but_unavailable_raises_import_error():
     result = run_python(
         BLOCK_NATIVE

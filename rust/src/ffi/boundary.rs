@@ -9,6 +9,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use crate::error::{Error, Result};
 use crate::host;
+use crate::instance;
 
 /// Success.
 pub const HP_OK: i32 = 0;
@@ -33,6 +34,9 @@ pub const HP_PANIC: i32 = 9;
 /// The host runtime (Python) could not bring this thread's scopes up to date, so the read
 /// did not happen: a value from an outdated scope would be silently wrong. The message says why.
 pub const HP_HOST_ERROR: i32 = 10;
+/// Another copy of the engine is loaded in this process (a second file, bundled by an
+/// extension, say), so this copy refuses to work; the message names both files.
+pub const HP_OTHER_ENGINE: i32 = 11;
 
 /// The status code the C ABI reports for an engine error.
 pub fn status_of(err: &Error) -> i32 {
@@ -46,6 +50,7 @@ pub fn status_of(err: &Error) -> i32 {
         Error::NullPointer(_) => HP_NULL_POINTER,
         Error::InvalidUtf8 { .. } => HP_INVALID_UTF8,
         Error::Host(_) => HP_HOST_ERROR,
+        Error::OtherEngine { .. } => HP_OTHER_ENGINE,
     }
 }
 
@@ -117,6 +122,7 @@ pub extern "C-unwind" fn hp_status_name(status: i32) -> *const c_char {
         HP_KEY_COLLISION => c"HP_KEY_COLLISION",
         HP_PANIC => c"HP_PANIC",
         HP_HOST_ERROR => c"HP_HOST_ERROR",
+        HP_OTHER_ENGINE => c"HP_OTHER_ENGINE",
         _ => c"HP_UNKNOWN",
     };
     name.as_ptr()
@@ -148,6 +154,9 @@ pub(super) fn boundary_unsynced(body: impl FnOnce() -> Result<()>) -> i32 {
 }
 
 fn boundary_with(sync: bool, body: impl FnOnce() -> Result<()>) -> i32 {
+    if let Some(err) = instance::refusal() {
+        return fail(err);
+    }
     if sync {
         if let Err(reason) = host::sync() {
             return fail(Error::Host(reason));
@@ -172,6 +181,10 @@ fn fail(err: Error) -> i32 {
 /// The boundary for functions that cannot report a status: a panic, or a failed host sync,
 /// yields `fallback` (with the reason in `hp_last_error()`).
 pub(super) fn boundary_or<T>(fallback: T, body: impl FnOnce() -> T) -> T {
+    if let Some(err) = instance::refusal() {
+        record_error(err.to_string());
+        return fallback;
+    }
     if let Err(reason) = host::sync() {
         record_error(reason);
         return fallback;

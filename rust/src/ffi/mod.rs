@@ -23,6 +23,7 @@
 //! | `scopes`   | scope handles, entering and leaving, the host runtime's hooks, listings   |
 //! | `set`      | writes, to the given scope only                                           |
 //! | `get`      | reads by key text, and the fast reads by precomputed hash                 |
+//! | `word`     | the read word, for readers that keep their own answers                    |
 //! | `values`   | conversion, freeing strings and values, host objects                      |
 //!
 //! cbindgen writes the header in the order it meets items: this file first, then the modules
@@ -44,8 +45,11 @@ mod set;
 
 mod get;
 
+mod word;
+
 mod values;
 
+use boundary::boundary_unsynced;
 pub use boundary::*;
 pub use get::*;
 pub use keys::*;
@@ -53,12 +57,23 @@ pub use marshal::*;
 pub use scopes::*;
 pub use set::*;
 pub use values::*;
+pub use word::*;
 
 /// Version of this ABI. Bindings compare it with `hp_abi_version()` when they load the library.
-pub const HP_ABI_VERSION: u32 = 2;
+pub const HP_ABI_VERSION: u32 = 3;
 
 /// The ABI version of the loaded library; equals `HP_ABI_VERSION` of a matching header.
 #[no_mangle]
 pub extern "C-unwind" fn hp_abi_version() -> u32 {
     HP_ABI_VERSION
+}
+
+/// `HP_OK` if this copy of the engine is the only one loaded in the process, else
+/// `HP_OTHER_ENGINE`, with both files named in `hp_last_error()`. A copy that finds another
+/// fails every call that way: two copies would keep two sets of scopes, and values set through
+/// one would silently be invisible to the other. Bindings call this once when they load the
+/// library, to fail there with the message.
+#[no_mangle]
+pub extern "C-unwind" fn hp_engine_check() -> i32 {
+    boundary_unsynced(|| Ok(()))
 }
