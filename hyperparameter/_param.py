@@ -24,7 +24,19 @@ _INJECTABLE = (_Kind.POSITIONAL_OR_KEYWORD, _Kind.KEYWORD_ONLY)
 # A type registered later may change what a cached value converts to: drop every cache.
 on_register.append(changes.bump)
 #: Marks an argument the caller did not give.
-_NOT_GIVEN: Any = type("NotGiven", (), {"__repr__": lambda self: "<not given>"})()
+class _NotGiven:
+    """The default of an injectable parameter in a wrapper's signature: "take the scope's"."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<not given>"
+
+    def __reduce__(self) -> str:
+        return "_NOT_GIVEN"  # the one marker of the receiving process
+
+
+_NOT_GIVEN: Any = _NotGiven()
 
 
 class ParamInfo:
@@ -110,6 +122,11 @@ class _Injector:
         self.function = function
         self.places = _default_places(function, names, defaults)
         self.first = self.first_call
+
+    def __reduce__(self) -> tuple:
+        # A wrapper pickled by value (cloudpickle, for functions in __main__) takes its injector
+        # along: rebuild it on the other side, registered there, without the cached values.
+        return (_revive, (self.keys, self.defaults, self.function, self.annotations))
 
     def resolve(self) -> tuple:
         """The values for the current scope, caching them when every one converted.
@@ -229,6 +246,14 @@ def _forget_on_exit(node: Any, injector: _Injector) -> None:
     noted.add(weakref.ref(injector))
     if len(noted) > size and len(noted) % _NOTED == 0:
         noted.difference_update([ref for ref in tuple(noted) if ref() is None])
+
+
+def _revive(keys: list[str], defaults: list[Any], function: Callable, annotations: list[Any]) -> _Injector:
+    """The injector of an unpickled wrapper, its parameters registered in this process."""
+    names = [key.rpartition(".")[2] for key in keys]
+    for key, name, default, annotation in zip(keys, names, defaults, annotations):
+        registry[key] = ParamInfo(key, name, default, annotation, function)
+    return _Injector(keys, defaults, function, names, annotations)
 
 
 def _default_places(function: Callable, names: list[str], defaults: list[Any]) -> Optional[list]:

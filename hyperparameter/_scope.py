@@ -8,9 +8,11 @@ per thread and task — is in ``_state``; how native code sees it, in ``_mirror`
 
 from __future__ import annotations
 
+import pickle
 import sys
-from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any, Optional, TypeVar, overload
+from collections.abc import Callable, Iterator, Mapping
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Any, Optional, TypeVar, Union, overload
 
 from ._backends import backend
 from ._errors import MissingParameterError, ScopeOrderError
@@ -483,8 +485,9 @@ class Scope:
         """
         _write_target(self._hp_node).clear()
 
-    def snapshot(self) -> Scope:
-        """A detached copy of everything this scope sees: picklable, enter it anywhere.
+    def snapshot(self) -> Snapshot:
+        """A detached copy of everything this scope sees (the baseline included): picklable,
+        and a template that any number of threads can enter at once (see ``Snapshot``).
 
         >>> import hyperparameter as hp, pickle
         >>> with hp.scope(**{"train.lr": 0.1}):
@@ -593,17 +596,169 @@ def _exit_refused(node: Node) -> ScopeOrderError:
     )
 
 
-def _restore(items: Any, sources: Optional[dict] = None) -> Scope:
-    """A detached scope holding ``items`` (``(key, value)`` pairs) and their source labels:
-    what a snapshot pickles to. Keys are checked, as everywhere: a pickle is input too."""
-    made = Scope()
-    node = made._hp_node
+def _restore(items: Any, sources: Optional[dict] = None) -> Snapshot:
+    """A snapshot holding ``items`` (``(key, value)`` pairs) and their source labels: what a
+    snapshot (or a scope) pickles to. Keys are checked, as everywhere: a pickle is input too."""
+    made = Snapshot()
+    made._hp_node.parent = None  # detached: it reads its own values, nothing around it
+    _fill(made._hp_node, items, sources)
+    return made
+
+
+def _fill(node: Node, items: Any, sources: Optional[dict]) -> None:
     for key, value in items:
         node.values[valid_key(key)] = value
     for key, label in (sources or {}).items():
         if key in node.values and isinstance(label, str):
             node.label(key, label)
-    return made
+
+
+#: The snapshots entered in this context, innermost last: ``(snapshot, the child entered)``.
+_entered_snapshots: ContextVar[tuple] = ContextVar("hyperparameter.snapshots", default=())
+
+
+class Snapshot(Scope):
+    """A detached copy of what a scope saw, made by ``snapshot()``: a template.
+
+    Every ``with snap`` enters a fresh child scope holding the snapshot's values (and their
+    source labels) above the scope current there, so many threads can be inside one snapshot
+    at once; ``with snap as ps`` gives that child, and writes go there, never to the snapshot.
+    It pickles (with its values; a value that cannot be pickled is named by its key), so it
+    carries a scope to another process: ``hp.scope.init(snap)`` makes it a pool worker's
+    baseline, ``snap.run(fn, ...)`` and ``hp.scope.bind(fn)`` run code inside it.
+
+    >>> import hyperparameter as hp, threading
+    >>> with hp.scope(**{"train.lr": 0.1}):
+    ...     snap = hp.scope.snapshot()
+    >>> seen = []
+    >>> def work():
+    ...     with snap as ps:
+    ...         ps.train.lr = ps.train.lr | 0.0   # a write stays in this thread's child
+    ...         seen.append(hp.scope.train.lr | 0.0)
+    >>> threads = [threading.Thread(target=work) for _ in range(3)]
+    >>> for t in threads: t.start()
+    >>> for t in threads: t.join()
+    >>> seen, snap.train.lr | 0.0
+    ([0.1, 0.1, 0.1], 0.1)
+    """
+
+    __slots__ = ()
+
+    def __enter__(self) -> Scope:  # type: ignore[override]
+        child = Scope()
+        _fill(child._hp_node, self.items(), self._sources())
+        child.__enter__()
+        _entered_snapshots.set((*_entered_snapshots.get(), (self, child)))
+        return child
+
+    def __exit__(self, exc_type: Any, exc_value: Any, traceback: Any) -> None:
+        entered = _entered_snapshots.get()
+        if not entered or entered[-1][0] is not self:
+            raise ScopeOrderError(
+                "snapshot exited but it is not the innermost snapshot entered in this thread or task"
+            )
+        _entered_snapshots.set(entered[:-1])
+        entered[-1][1].__exit__(exc_type, exc_value, traceback)
+
+    def run(self, fn: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
+        """``fn(*args, **kwargs)`` inside a fresh child of this snapshot.
+
+        >>> import hyperparameter as hp
+        >>> with hp.scope(seed=3):
+        ...     snap = hp.scope.snapshot()
+        >>> snap.run(lambda: hp.scope.seed | 0)
+        3
+        """
+        with self:
+            return fn(*args, **kwargs)
+
+    def __reduce__(self) -> tuple:
+        items = self.items()
+        for key, value in items:
+            _check_picklable(key, value)
+        return (_restore, (items, self._sources()))
+
+    def __repr__(self) -> str:
+        own = ", ".join(f"{k!r}: {v!r}" for k, v in sorted(self._hp_node.values.items()))
+        return f"<hp.Snapshot {{{own}}}>"
+
+
+def _check_picklable(key: str, value: Any) -> None:
+    """Name the key whose value cannot be pickled (a pickler's own error names none)."""
+    if type(value) in PLAIN_TYPES:
+        return
+    try:
+        pickle.dumps(value)
+    except Exception as exc:
+        try:  # what cloudpickle can send (a lambda) is fine when it is the one pickling
+            import cloudpickle
+        except ImportError:
+            cloudpickle = None
+        if cloudpickle is not None:
+            try:
+                cloudpickle.dumps(value)
+                return
+            except Exception:
+                pass
+        raise pickle.PicklingError(
+            f"parameter {key!r}: its value {_short(value)} cannot be pickled ({exc}); a snapshot "
+            "sent to another process carries only values that pickle (use it in this process, "
+            "or set that parameter in the worker)"
+        ) from exc
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+class Bound:
+    """``hp.scope.bind(fn)``: ``fn`` to be run inside a copy of the scope current at bind time,
+    on any thread and in any process (for Python and native reads alike).
+
+    It pickles with pickle when ``fn`` does (a module-level function: multiprocessing's spawn)
+    and with cloudpickle always (lambdas, closures: loky, Dask, Ray).
+
+    >>> import hyperparameter as hp, concurrent.futures
+    >>> def lr():
+    ...     return hp.scope.train.lr | 0.001
+    >>> with hp.scope(**{"train.lr": 0.1}):
+    ...     task = hp.scope.bind(lr)
+    >>> with concurrent.futures.ThreadPoolExecutor() as pool:
+    ...     pool.submit(task).result()
+    0.1
+    """
+
+    __slots__ = ("function", "snapshot")
+
+    def __init__(self, function: Callable[..., Any], snapshot: Snapshot) -> None:
+        if not callable(function):
+            raise TypeError(f"hp.scope.bind needs a callable, not {function!r}")
+        self.function = function
+        self.snapshot = snapshot
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        with self.snapshot:
+            return self.function(*args, **kwargs)
+
+    def __reduce__(self) -> tuple:
+        # The snapshot first: a value that cannot travel is named before the function is tried.
+        return (_rebind, (self.snapshot, self.function))
+
+    @property
+    def __name__(self) -> str:  # task names in Dask and Ray
+        return getattr(self.function, "__name__", type(self.function).__name__)
+
+    @property
+    def __wrapped__(self) -> Callable[..., Any]:
+        return self.function
+
+    def __repr__(self) -> str:
+        return f"<hp.scope.bind({self.function!r}) with {len(self.snapshot)} values>"
+
+
+def _rebind(snapshot: Snapshot, function: Callable[..., Any]) -> Bound:
+    return Bound(function, snapshot)
 
 
 # --- hp.scope: the reader of the current scope, and the maker of new ones --------------------
@@ -742,7 +897,7 @@ class Reader(_ReaderBase):
         baseline.publish(current_node().visible())
         changes.bump()
 
-    def init(self, values: Optional[Mapping] = None, **more: Any) -> None:
+    def init(self, values: Union[Mapping, Scope, None] = None, **more: Any) -> None:
         """Set values in this thread's root scope (for a new thread, before its work starts).
 
         >>> import hyperparameter as hp, threading
@@ -751,10 +906,44 @@ class Reader(_ReaderBase):
         ...     out.append(hp.scope.worker.id | -1)
         >>> out = []; t = threading.Thread(target=worker, args=(out,)); t.start(); t.join(); out
         [3]
+
+        Given a snapshot, it makes the snapshot this process's baseline instead (what every
+        thread reads for the keys its own scopes do not set): the pool initializer that
+        carries the driver's parameters to every worker of a process pool.
+
+            with hp.scope(**{"train.lr": 0.1}):
+                snap = hp.scope.snapshot()
+            with ProcessPoolExecutor(initializer=hp.scope.init, initargs=(snap,)) as pool:
+                pool.submit(train)   # train() reads train.lr = 0.1, in every worker
         """
+        if isinstance(values, Scope):
+            if more:
+                raise TypeError("hp.scope.init(snapshot) takes no other values")
+            self._publish(values)
+            return
         root = thread_root()
         for key, value in _flatten({**(values or {}), **more}):
             root.set(key, value)  # tells the engine, as every write does
+
+    def _publish(self, snapshot: Scope) -> None:
+        """Make exactly what ``snapshot`` sees the baseline of every thread and language."""
+        alone = Scope()
+        alone._hp_node.parent = None
+        _fill(alone._hp_node, snapshot.items(), None)
+        with alone:
+            self.frozen()
+
+    def bind(self, fn: Callable[..., _T]) -> Callable[..., _T]:
+        """``fn``, to be run inside a copy of the scope current now (see ``Bound``).
+
+        >>> import hyperparameter as hp, threading
+        >>> with hp.scope(seed=5):
+        ...     task = hp.scope.bind(lambda: hp.scope.seed | 0)
+        >>> out = []
+        >>> t = threading.Thread(target=lambda: out.append(task())); t.start(); t.join(); out
+        [5]
+        """
+        return Bound(fn, self.snapshot())  # type: ignore[return-value]
 
     def keys(self) -> list:
         """Every key the current scope sees, sorted."""
@@ -788,8 +977,8 @@ class Reader(_ReaderBase):
         """Where the current value of ``key`` came from, if labelled."""
         return current_node().source(valid_key(key))
 
-    def snapshot(self) -> Scope:
-        """A picklable copy of everything the current scope sees."""
+    def snapshot(self) -> Snapshot:
+        """A picklable copy of everything the current scope sees (see ``Snapshot``)."""
         return self.current().snapshot()
 
 

@@ -12,6 +12,7 @@ its mirror too, and a change the mirror does not have yet marks the thread as ne
 
 from __future__ import annotations
 
+import copyreg
 import itertools
 import os
 import threading
@@ -51,6 +52,9 @@ class Changes:
 
     def bump(self) -> None:
         self.value = next(self.counter)
+
+    def __reduce__(self) -> str:
+        return "changes"  # the process's own counter, wherever it is unpickled
 
 
 changes = Changes()
@@ -244,6 +248,26 @@ if hasattr(os, "register_at_fork"):
 # --- the current node -------------------------------------------------------------------------
 
 current_var: ContextVar[Optional[Node]] = ContextVar("hyperparameter.scope", default=None)
+
+
+def _reduce_context_var(var: ContextVar) -> Any:
+    """Pickle this module's context variable as a reference to the receiving process's own.
+
+    An ``@hp.param`` function defined in ``__main__`` or a notebook is pickled by value by
+    cloudpickle (Dask, Ray, loky), closure and all, and its wrapper reads ``current_var``.
+    Any other context variable still cannot be pickled, as before.
+    """
+    if var is current_var:
+        return (shared, ("current_var",))
+    raise TypeError(f"cannot pickle {type(var).__name__!r} object")
+
+
+def shared(name: str) -> Any:
+    """One of this module's process-wide objects, by name (what pickles refer to)."""
+    return globals()[name]
+
+
+copyreg.pickle(ContextVar, _reduce_context_var)
 # Bound once: a module that imports ``current_var`` and calls ``current_var.set(...)`` pays for
 # a bound method on every call (CPython compiles a call on an imported name without the
 # method-call shortcut), so hot paths import these instead.
