@@ -8,7 +8,6 @@ arguments exactly as the original would, and the resolved values are cached per
 from __future__ import annotations
 
 import functools
-import inspect
 import types
 import weakref
 from typing import Any, Callable, Optional, Sequence, TypeVar, Union, overload
@@ -19,8 +18,6 @@ from ._types import annotated_type, convert, converts, evaluated, on_register, r
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-_Kind = inspect.Parameter
-_INJECTABLE = (_Kind.POSITIONAL_OR_KEYWORD, _Kind.KEYWORD_ONLY)
 # A type registered later may change what a cached value converts to: drop every cache.
 on_register.append(changes.bump)
 #: Marks an argument the caller did not give.
@@ -177,10 +174,12 @@ class _Injector:
         ``Optional[T]``; None where the default's type decides (``coerce``). Worked out when
         first needed (annotations may name what the module defines after the function), and
         again after ``hp.register_type``."""
+        import inspect  # on first use: it costs milliseconds at import, and decorating loaded it
+
         kinds = []
         for default, annotation in zip(self.defaults, self.annotations):
             kind = None
-            if annotation is not _Kind.empty and (default is None or not converts(type(default))):
+            if annotation is not inspect.Parameter.empty and (default is None or not converts(type(default))):
                 kind = annotated_type(evaluated(annotation, self.function))[0]
             kinds.append(kind)
         return kinds
@@ -309,6 +308,10 @@ def _hp_make(_hp_f, _hp_inj, _hp_cur, _hp_versions, _hp_NG):
 
 def _generate(func: Callable, namespace: str) -> Callable:
     """A wrapper with ``func``'s parameter list whose injectable defaults come from the scope."""
+    import inspect  # here, not at import: ``import hyperparameter`` stays milliseconds lighter
+
+    _Kind = inspect.Parameter
+    injectable = (_Kind.POSITIONAL_OR_KEYWORD, _Kind.KEYWORD_ONLY)
     signature = inspect.signature(func)
     params, call, fills, keys, defaults, originals = [], [], [], [], [], []
     annotations: list[Any] = []
@@ -319,7 +322,7 @@ def _generate(func: Callable, namespace: str) -> Callable:
         if name.startswith("_hp_"):
             raise TypeError(f"@hp.param: parameter names starting with '_hp_' are reserved, got {name!r}")
         text = name
-        if p.kind in _INJECTABLE and p.default is not _Kind.empty:
+        if p.kind in injectable and p.default is not _Kind.empty:
             key = valid_key(f"{namespace}.{name}")
             registry[key] = ParamInfo(key, name, p.default, p.annotation, func)
             fills.append(f"        if {name} is _hp_NG: {name} = _hp_v[{len(keys)}]")

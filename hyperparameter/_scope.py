@@ -8,7 +8,6 @@ per thread and task — is in ``_state``; how native code sees it, in ``_mirror`
 
 from __future__ import annotations
 
-import pickle
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from contextvars import ContextVar
@@ -687,6 +686,8 @@ def _check_picklable(key: str, value: Any) -> None:
     """Name the key whose value cannot be pickled (a pickler's own error names none)."""
     if type(value) in PLAIN_TYPES:
         return
+    import pickle  # only when pickling: it is not worth its import time to every program
+
     try:
         pickle.dumps(value)
     except Exception as exc:
