@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping
-from typing import Any, Callable, Optional, Sequence, TypeVar, Union, overload
+from typing import Any, Callable, Literal, Optional, Sequence, TypeVar, Union, overload
 
 from ._backends import backend as _backend
 from ._build_info import get_cmake_dir, get_include, get_library, get_pkgconfig_dir
@@ -157,6 +157,43 @@ def launch(
     return run(target, argv, prog, caller_globals)
 
 
+@overload
+def effective_params(sources: Literal[False] = False) -> dict[str, Any]: ...
+
+
+@overload
+def effective_params(sources: Literal[True]) -> dict[str, tuple[Any, str]]: ...
+
+
+def effective_params(sources: bool = False) -> dict[str, Any]:
+    """Every parameter the program uses now: ``{key: value}``, or ``{key: (value, source)}``.
+
+    It lists every parameter declared by a live ``@hp.param`` — its value as the function would
+    receive it now (converted to its default's type; the value as set where that fails), or its
+    default when nothing sets it — and every key set in the current scope chain and the frozen
+    baseline, sorted by key. Sources: ``default``, ``code`` (set in code without a label),
+    ``baseline`` (only the frozen baseline holds it), or the label the value was set with:
+    ``file.yaml:train.lr`` for a configuration file, ``-D`` and ``option`` on the command line,
+    ``key=value`` for a definition given in code. Nothing is called: a callable value is
+    listed as it is. When two live ``@hp.param`` declare one key with different defaults, the
+    last declared counts, with a ``UserWarning``.
+
+    >>> import hyperparameter as hp
+    >>> @hp.param("eff")
+    ... def train(lr=1e-3, batch_size=32):
+    ...     return lr, batch_size
+    >>> with hp.scope("eff.batch_size=64", **{"seed": 7}):
+    ...     {k: v for k, v in hp.effective_params().items() if k.startswith("eff.") or k == "seed"}
+    {'eff.batch_size': 64, 'eff.lr': 0.001, 'seed': 7}
+    >>> with hp.scope(hp.config({"eff": {"lr": "0.01"}})):
+    ...     hp.effective_params(sources=True)["eff.lr"]
+    (0.01, '<mapping>:eff.lr')
+    """
+    from ._effective import effective_params as effective
+
+    return effective(sources)
+
+
 __all__ = [
     "Config",
     "ConfigError",
@@ -169,6 +206,7 @@ __all__ = [
     "auto_param",
     "config",
     "backend_name",
+    "effective_params",
     "get_cmake_dir",
     "get_include",
     "get_library",

@@ -51,6 +51,7 @@ class ParamInfo:
             self._function: Any = weakref.ref(function, self._collected)
         except TypeError:  # a callable that takes no weak references stays
             self._function = lambda: function
+        declarations.setdefault(key, []).append(self)
 
     @property
     def function(self) -> Any:
@@ -60,6 +61,11 @@ class ParamInfo:
     def _collected(self, _ref: Any) -> None:
         if registry.get(self.key) is self:
             del registry[self.key]
+        live = declarations.get(self.key, [])
+        if self in live:
+            live.remove(self)
+            if not live:
+                del declarations[self.key]
 
     def __repr__(self) -> str:
         return f"ParamInfo({self.key!r}, default={self.default!r})"
@@ -67,6 +73,9 @@ class ParamInfo:
 
 #: Every parameter declared with @hp.param in this process, by key.
 registry: dict[str, ParamInfo] = {}
+#: Every live declaration of each key, oldest first (``registry`` holds the last):
+#: ``hp.effective_params`` warns when their defaults differ.
+declarations: dict[str, list[ParamInfo]] = {}
 
 
 class _Failed:

@@ -75,7 +75,8 @@ def test_a_value_that_cannot_be_pickled_is_named_and_still_works_in_process() ->
     assert task() == 0.1
     with hp.scope(**{"io.lock": lock}):
         assert hp.scope.bind(lambda: hp.scope["io.lock"]())() is lock
-    with pytest.raises(pickle.PicklingError, match=r"parameter 'io\.lock': its value <unlocked _thread\.lock"):
+    named = r"parameter 'io\.lock': its value <unlocked _thread\.lock"
+    with pytest.raises(pickle.PicklingError, match=named):
         pickle.dumps(task)
     with pytest.raises(pickle.PicklingError, match=r"parameter 'io\.lock'"):
         cloudpickle.dumps(task)
