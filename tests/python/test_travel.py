@@ -13,6 +13,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+from pathlib import Path
 
 import cloudpickle
 import pytest
@@ -216,3 +217,13 @@ def test_other_context_variables_still_cannot_be_pickled() -> None:
 
     with pytest.raises(TypeError, match="cannot pickle 'ContextVar' object"):
         pickle.dumps(contextvars.ContextVar("elsewhere"))
+
+
+def test_the_docs_spawn_pool_recipe_runs(tmp_path) -> None:
+    page = (Path(__file__).resolve().parents[2] / "docs" / "integrations.md").read_text(encoding="utf-8")
+    recipe = page.split("<!-- spawn-pool-recipe -->\n```python\n", 1)[1].split("```", 1)[0]
+    script = tmp_path / "pool_recipe.py"
+    script.write_text(recipe, encoding="utf-8")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[0.1, 0.1, 0.1, 0.1]"
