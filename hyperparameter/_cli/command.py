@@ -19,6 +19,7 @@ from .._errors import ConversionError, HyperparameterError
 from .._param import ParamInfo, registry
 from .._state import CONVERTIBLE  # a command-line value converts as a read with a default
 from .._types import annotated_type, convert, converts, evaluated, generic, label
+from .sweeps import SWEEP_FLAGS
 
 _TYPE_NAMES = {t.__name__: t for t in CONVERTIBLE}
 
@@ -37,6 +38,7 @@ RESERVED_FLAGS = frozenset(
         "--explain-param",
         "--dump-params",
         "--strict",
+        "--multirun",
     }
 )
 
@@ -250,6 +252,23 @@ class Command:
         for info in self.params:
             dashed = "--" + info.name.replace("_", "-")
             self.flags[info.key] = [dashed] if dashed not in RESERVED_FLAGS else [f"--{info.key}"]
+        #: ``{sweep option: how the parameter of that name is spelled under -m}``, for each
+        #: parameter named like a sweep option: ``{"--seed": "--train.seed"}``
+        self.sweep_clashes: dict[str, str] = {
+            flag: f"--{key}" for key, (flag, *_) in self.flags.items() if flag in SWEEP_FLAGS
+        }
+
+    def reserve_sweep_options(self) -> dict[str, str]:
+        """Under ``-m``: spell each parameter named like a sweep option ``--namespace.name``, so
+        that the sweep option wins; ``{new spelling: the spelling without -m}``, the ``--no-``
+        spellings of booleans included."""
+        renamed = {}
+        for flag, spelled in self.sweep_clashes.items():
+            key = spelled[2:]
+            self.flags[key] = [spelled]
+            renamed[spelled] = flag
+            renamed[f"--no-{key}"] = f"--no-{flag[2:]}"
+        return renamed
 
     def option_text(self, key: str) -> str:
         """How the option of ``key`` is written: ``--name STR`` or ``--shout/--no-shout``."""

@@ -1,9 +1,10 @@
 """``hp.launch``: a command line built from ``@hp.param`` signatures and docstrings.
 
 ``run()`` parses the command line (``options``), reads the layers of values (``layers``) and
-executes the chosen command inside one scope holding them. Startup matters (``--help`` must be
-quick), so what only some runs need — the static scan behind ``-lps``/``-ep``/``--strict``,
-the report, config files, dumping — is imported where it is used.
+executes the chosen command inside one scope holding them; with ``-m``, ``multirun`` runs it
+once per swept value instead. Startup matters (``--help`` must be quick), so what only some
+runs need — the static scan behind ``-lps``/``-ep``/``--strict``, the report, config files,
+dumping, sweeps — is imported where it is used.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import sys
 from typing import Any, Callable, Mapping, Optional, Sequence, Union
 
 from .._scope import scope
-from . import layers
+from . import layers, sweeps
 from .command import Command, collect
 from .layers import Layers
 from .options import Invocation, parse
@@ -28,9 +29,20 @@ def run(
 
     ``caller_globals`` are the globals of ``hp.launch``'s caller: with no ``target``, every
     ``@hp.param`` function defined in that module becomes a subcommand.
+
+    In a worker process of a sweep that is importing the program (which calls ``hp.launch`` at
+    import when it has no ``if __name__ == "__main__":`` guard), it does nothing and returns
+    None: the worker runs its runs itself.
     """
-    commands = [Command(f) for f in collect(target, caller_globals)]
+    if sweeps.starting_a_worker():
+        return None
+    functions = collect(target, caller_globals)
+    commands = [Command(f) for f in functions]
     invocation = parse(commands, list(sys.argv[1:] if argv is None else argv), prog)
+    if invocation.sweep is not None:
+        from .multirun import sweep
+
+        return sweep(invocation, functions, prog)
     return execute(invocation, layers.read(invocation))
 
 

@@ -14,6 +14,7 @@ from .._scope import Scope
 from .._state import CONVERTIBLE, valid_key
 from .command import check_value, convert_text, nullable, value_type
 from .options import Invocation
+from .sweeps import SweepError, check_plain, looks_like_sweep
 
 
 class Layers:
@@ -49,23 +50,30 @@ class Layers:
         return [k for k, _ in self.definitions] + [k for k, _, _ in self.files]
 
 
-def read(invocation: Invocation) -> Layers:
-    """The layers of ``invocation``; a bad value (and, with ``--strict``, an unknown ``-D``
-    key) is a usage error."""
+def read(invocation: Invocation, definitions: Optional[list[str]] = None) -> Layers:
+    """The layers of ``invocation`` (with ``definitions`` instead of its ``-D`` texts, if
+    given); a bad value (and, with ``--strict``, an unknown ``-D`` key) is a usage error."""
     error = invocation.error
     files = _load_configs(error, invocation.options.config)
-    definitions = _parse_definitions(error, invocation.definitions, lambda key: _wanted(invocation, key))
-    unknown = [k for k, _ in definitions if k not in registry and k not in _scope.referenced_keys]
+    texts = invocation.definitions if definitions is None else definitions
+    parsed = convert_definitions(invocation, texts)
+    unknown = [k for k, _ in parsed if k not in registry and k not in _scope.referenced_keys]
     if unknown and invocation.options.strict:
         from .report import unknown_keys_message
 
         message = unknown_keys_message(unknown, invocation.source_scan)
         if message:
             error(message)
-    return Layers(files, definitions, invocation.option_values(), unknown)
+    return Layers(files, parsed, invocation.option_values(), unknown)
 
 
-def _wanted(invocation: Invocation, key: str) -> tuple[Optional[type], bool]:
+def convert_definitions(invocation: Invocation, texts: list[str]) -> list[tuple[str, Any]]:
+    """``(key, value)`` of each ``KEY=VALUE`` text, converted to the key's type (a usage error
+    naming key and value when it does not convert)."""
+    return _parse_definitions(invocation.error, texts, lambda key: wanted_type(invocation, key))
+
+
+def wanted_type(invocation: Invocation, key: str) -> tuple[Optional[type], bool]:
     """``(type, whether None is allowed)`` of a ``-D`` key: a parameter's, else the type of
     the literal default where the program's source reads it, else unknown."""
     info = registry.get(key)
@@ -90,12 +98,18 @@ def _parse_definitions(
             valid_key(key)
         except HyperparameterError as exc:
             error(f"argument -D/--define: {exc}")
+        try:
+            check_plain(raw)
+        except SweepError as exc:
+            error(f"argument -D/--define: {key}: {exc}")
         wanted, allow_none = wanted_of(key)
         try:
             value = convert_text(key, raw, wanted, allow_none)
         except ConversionError:
+            hint = " (a sweep, which needs -m)" if looks_like_sweep(raw) else ""
             error(
-                f"argument -D/--define: {key}={raw!r} is not a valid {wanted.__name__ if wanted else 'value'}"
+                f"argument -D/--define: {key}={raw!r} is not a valid "
+                f"{wanted.__name__ if wanted else 'value'}{hint}"
             )
         parsed.append((key, value))
     return parsed

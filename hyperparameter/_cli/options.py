@@ -1,10 +1,13 @@
 """The parser of a launched program: its options, the options every program has (``-D``,
-``-C/--config``, ``--strict``, ``--dump-params``, ``-lps``, ``-ep``) and ``parse()``, which turns
-``argv`` into an ``Invocation``: the chosen command, its arguments and the program-wide options.
+``-C/--config``, ``--strict``, ``--dump-params``, ``-lps``, ``-ep``, and ``-m`` with the sweep
+options) and ``parse()``, which turns ``argv`` into an ``Invocation``: the chosen command, its
+arguments and the program-wide options.
 
 ``-D`` and ``-C`` take lists (``-D a=1 b=2``, ``-C base.yaml exp.yaml``); ``take_lists`` takes
 them out of ``argv`` before argparse sees it, so that each list ends where the rule says (see
-its docstring), not where argparse's greedy ``nargs`` would end it.
+its docstring), not where argparse's greedy ``nargs`` would end it. ``-m`` and the sweep options
+are taken out first (``sweeps.take_sweep``): argparse never sees them, and under ``-m`` a
+parameter of the program named like a sweep option is spelled ``--namespace.name``.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, NamedTuple, NoReturn,
 
 from .._config_types import unknown_format
 from .command import Command, escape_percent, summary
+from .sweeps import SWEEP_FLAGS, SweepError, SweepOptions, format_rows, help_rows, sweep_options, take_sweep
 from .text import closest, suggest
 
 if TYPE_CHECKING:
@@ -123,6 +127,18 @@ def _common_options(
         "--explain-param",
         "--help",
     ]
+
+
+def _sweep_options(parser: argparse.ArgumentParser, renamed: dict[str, str]) -> list[str]:
+    """Add the "sweeps (with -m)" group to the help; ``renamed``: each sweep option that is also
+    a parameter's option, and how that parameter is spelled under ``-m``. The options are taken
+    out of ``argv`` before argparse (``take_sweep``), so the group is text: it has no actions
+    that could clash with a parameter's option of the same name."""
+    import shutil
+
+    width = shutil.get_terminal_size().columns - 2  # as argparse's formatter measures it
+    parser.add_argument_group("sweeps (with -m)", format_rows(help_rows(renamed), width))
+    return ["--multirun", *SWEEP_FLAGS]
 
 
 class ConfigFile(NamedTuple):
@@ -299,6 +315,8 @@ class CommandLine:
         if not self.single:
             self._add_subcommands(listing)
         self.flags += _common_options(self.parser, example=first, before_command=not self.single)
+        clashes = {k: v for c in commands for k, v in c.sweep_clashes.items()}
+        self.flags += _sweep_options(self.parser, clashes if self.single else {})
 
     def _add_subcommands(self, listing: bool) -> None:
         sub = self.parser.add_subparsers(dest="hp:command", metavar="COMMAND", title="commands")
@@ -314,6 +332,7 @@ class CommandLine:
             )
             added = command.add_arguments(child, listing)
             self.subflags[command.name] = added + _common_options(child, example=command, prefix=_SUB)
+            self.subflags[command.name] += _sweep_options(child, command.sweep_clashes)
             self.subparsers[command.name] = child
             # argparse lists a command with its aliases, "export-model (export_model)": list the
             # dashed name alone. argparse has no option for it, so this reaches into its listing.
@@ -380,6 +399,14 @@ class Invocation:
         self.definitions = definitions
         #: reports a usage error with the usage of the chosen command, and exits with status 2
         self.error = error
+        #: the sweep options, when ``-m`` is given
+        self.sweep: Optional[SweepOptions] = None
+        #: under ``-m``: the command line as given; the words left for argparse (what
+        #: ``run_argv`` builds on); the parameters' options spelled ``--namespace.name``
+        #: because of a sweep option
+        self.argv: list[str] = []
+        self.words: list[str] = []
+        self.renamed: dict[str, str] = {}
 
     @property
     def listed(self) -> list[Command]:
@@ -393,6 +420,19 @@ class Invocation:
             for dest, value in vars(self.args).items()
             if dest.startswith("hp:") and dest != "hp:command"
         ]
+
+    def run_argv(self, definitions: Sequence[str]) -> list[str]:
+        """Under ``-m``: the command line of one run, ``definitions`` (``KEY=VALUE`` texts) as its
+        ``-D``: this command line without ``-m`` and the sweep options, each option spelled as
+        it is without ``-m``. A worker parses it; ``python PROGRAM`` and it replays the run."""
+        end = self.words.index("--") if "--" in self.words else len(self.words)
+        words = []
+        for word in self.words[:end]:
+            flag, eq, rest = word.partition("=")
+            words.append(self.renamed[flag] + eq + rest if flag in self.renamed else word)
+        config = ["-C", *self.options.config] if self.options.config else []
+        defined = [word for text in definitions for word in ("-D", text)]
+        return [*words, *config, *defined, *self.words[end:]]
 
     @functools.cached_property
     def source_scan(self) -> SourceScan:
@@ -431,17 +471,27 @@ def _check_configs(lists: Lists, command_names: list[str]) -> Optional[str]:
     return None
 
 
+def _option_flags(commands: list[Command]) -> set[str]:
+    flags = {f for c in commands for flags in c.flags.values() for f in flags}
+    return flags | {f"--no-{f[2:]}" for f in flags}
+
+
 def parse(commands: list[Command], argv: Sequence[str], prog: Optional[str]) -> Invocation:
     """Read ``argv``; a usage error exits with status 2, ``--help`` with 0."""
-    option_flags = {f for c in commands for flags in c.flags.values() for f in flags}
-    option_flags |= {f"--no-{f[2:]}" for f in option_flags}
+    as_given = list(argv)
+    sweep = take_sweep(argv, _option_flags(commands))
+    renamed: dict[str, str] = {}
+    if sweep.multirun:
+        for command in commands:
+            renamed.update(command.reserve_sweep_options())
+    option_flags = _option_flags(commands)
     names = [n for c in commands for n in dict.fromkeys((c.dashed, c.name))]
-    lists = take_lists(argv, option_flags, None if len(commands) == 1 else names)
+    lists = take_lists(sweep.argv, option_flags, None if len(commands) == 1 else names)
     argv = lists.argv
     words = argv[: argv.index("--")] if "--" in argv else argv
     listing = any(w in _LISTING_FLAGS or w.startswith(("--explain-param=", "--list-params=")) for w in words)
     line = CommandLine(commands, prog, listing)
-    problem = _check_configs(lists, names if len(commands) > 1 else [])
+    problem = _check_configs(lists, names if len(commands) > 1 else []) or sweep.problem
     if problem:
         given = next((c for c in commands if lists.command in (c.name, c.dashed)), None)
         line.parser_of(given).error(problem)
@@ -455,4 +505,27 @@ def parse(commands: list[Command], argv: Sequence[str], prog: Optional[str]) -> 
     options = Options(args, sub=not line.single, config=[c.name for c in lists.configs])
     if chosen is None and not options.inspecting:
         error("choose a command: " + ", ".join(c.dashed for c in commands))
-    return Invocation(commands, chosen, args, options, lists.definitions + options.define, error)
+    invocation = Invocation(commands, chosen, args, options, lists.definitions + options.define, error)
+    if sweep.multirun:
+        _read_sweep(invocation, sweep.given, renamed)
+        invocation.argv = as_given
+        invocation.words = lists.argv
+    return invocation
+
+
+def _read_sweep(
+    invocation: Invocation, given: list[tuple[str, Optional[str]]], renamed: dict[str, str]
+) -> None:
+    """Under ``-m``: check the sweep options into ``invocation.sweep``, and what does not go with
+    ``-m`` (usage errors)."""
+    options, error = invocation.options, invocation.error
+    if options.inspecting:
+        error("-lps and -ep show the parameters of one run: give them without -m")
+    if options.dump_params:
+        error("--dump-params: with -m, each run writes the parameters it used to its own folder")
+    clashes = {flag: spelled for c in invocation.commands for flag, spelled in c.sweep_clashes.items()}
+    try:
+        invocation.sweep = sweep_options(given, clashes)
+    except SweepError as exc:
+        error(str(exc))
+    invocation.renamed = renamed

@@ -51,21 +51,31 @@ def unknown_keys_message(unknown: list[str], source_scan: SourceScan) -> str:
 _WARN_LIMIT = 10
 
 
-def warn_unread(unknown: list[str], source_scan: Callable[[], SourceScan]) -> None:
-    """After the run: report the -D keys that nothing declares and nothing read.
+def unread(unknown: list[str]) -> Optional[list[str]]:
+    """The keys of ``unknown`` that nothing has read in this process; None when the record of
+    keys read is full (see ``KeysRead``), so that it cannot tell."""
+    read = _scope.referenced_keys
+    return None if read.full and unknown else [key for key in unknown if key not in read]
+
+
+def warn_unread(
+    unknown: list[str], source_scan: Callable[[], SourceScan], not_read: Optional[list[str]] = None
+) -> None:
+    """After the run: report the -D keys that nothing declares and nothing read (``not_read``,
+    when the caller knows them: the keys no run of a sweep read).
 
     ``source_scan`` makes (or returns) the scan of the program's source, only if it is needed.
     """
     read = _scope.referenced_keys
-    if read.full and unknown:
+    not_read = unread(unknown) if not_read is None else not_read
+    if not_read is None:
         print(
             f"note: this run read more than {read.LIMIT:,} distinct keys, more than are recorded, "
             "so -D keys that nothing read are not reported",
             file=sys.stderr,
         )
         return
-    unread = [key for key in unknown if key not in read]
-    for key in unread[:_WARN_LIMIT]:
+    for key in not_read[:_WARN_LIMIT]:
         places = source_scan().reads.get(key)
         if places:
             where = ", ".join(f"{display_path(f.file)}:{f.line}" for f in places)
@@ -80,8 +90,8 @@ def warn_unread(unknown: list[str], source_scan: Callable[[], SourceScan]) -> No
                 f"{did_you_mean(key, candidates)}",
                 file=sys.stderr,
             )
-    if len(unread) > _WARN_LIMIT:
-        print(f"warning: {len(unread) - _WARN_LIMIT} more -D keys that nothing read", file=sys.stderr)
+    if len(not_read) > _WARN_LIMIT:
+        print(f"warning: {len(not_read) - _WARN_LIMIT} more -D keys that nothing read", file=sys.stderr)
 
 
 # --- listing, explaining, dumping -------------------------------------------------------------------
@@ -184,39 +194,49 @@ class RunReport:
         sys.stdout.flush()
         return 0
 
-    def dump(self, target: str) -> None:
-        """``--dump-params``: what the run read, with final values; ``--config`` reads it back."""
-        from pathlib import Path
-
-        from .dump import write
-
+    def used(self) -> dict[str, Any]:
+        """What the run read, with final values: the declared parameters, the keys read that
+        the run set, and the keys the source reads with a literal default, at that default."""
         read = _scope.referenced_keys
-        dumped = {
+        used = {
             info.key: self.values.get(info.key, info.default)
             for command in self.commands
             for info in command.params
         }
         for key in read:
             if key in self.values:
-                dumped[key] = self.values[key]
+                used[key] = self.values[key]
         for key in read & set(self.source_scan.reads):  # read with its default: write the default
             known, default = self.source_scan.default(key)
-            clash = any(k.startswith(key + ".") or key.startswith(k + ".") for k in dumped)
-            if key not in dumped and known and not clash:
-                dumped[key] = default
-        if target.lower().endswith(".toml"):
-            for key, value in dumped.items():
-                info = registry.get(key)
-                default = info.default if info is not None else self.source_scan.default(key)[1]
-                if value is None and default is not None:
-                    print(
-                        f"error: --dump-params {target}: {key} is None, which TOML cannot hold, and its "
-                        f"default is {default!r}; write a .yaml or .json file",
-                        file=sys.stderr,
-                    )
-                    raise SystemExit(2)
+            clash = any(k.startswith(key + ".") or key.startswith(k + ".") for k in used)
+            if key not in used and known and not clash:
+                used[key] = default
+        return used
+
+    def toml_problem(self, used: dict[str, Any]) -> Optional[str]:
+        """Why ``used`` cannot be written as TOML, which has no null, or None: a key whose value
+        is None but whose default is not (left out of the file, it would read back as the
+        default)."""
+        for key, value in used.items():
+            info = registry.get(key)
+            default = info.default if info is not None else self.source_scan.default(key)[1]
+            if value is None and default is not None:
+                return f"{key} is None, which TOML cannot hold, and its default is {default!r}"
+        return None
+
+    def dump(self, target: str) -> None:
+        """``--dump-params``: what the run read, with final values; ``--config`` reads it back."""
+        from pathlib import Path
+
+        from .dump import write
+
+        used = self.used()
+        problem = self.toml_problem(used) if target.lower().endswith(".toml") else None
+        if problem:
+            print(f"error: --dump-params {target}: {problem}; write a .yaml or .json file", file=sys.stderr)
+            raise SystemExit(2)
         try:
-            write(Path(target), dumped)
+            write(Path(target), used)
         except (OSError, ValueError) as exc:
             print(f"error: --dump-params {target}: {exc}", file=sys.stderr)
             raise SystemExit(2) from None
