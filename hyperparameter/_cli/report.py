@@ -12,6 +12,7 @@ import sys
 from typing import Any, Callable, Iterable, Optional
 
 from .. import _scope
+from .._effective import effective_params
 from .._param import ParamInfo, registry
 from .._scope import Scope
 from .._state import CONVERTIBLE
@@ -198,14 +199,17 @@ class RunReport:
         """What the run read, with final values: the declared parameters, the keys read that
         the run set, and the keys the source reads with a literal default, at that default."""
         read = _scope.referenced_keys
+        # The values as the functions receive them (converted to their defaults' types): what
+        # hp.effective_params() gives, the one place that computes them.
+        effective = effective_params()
         used = {
-            info.key: self.values.get(info.key, info.default)
+            info.key: effective.get(info.key, info.default)
             for command in self.commands
             for info in command.params
         }
         for key in read:
             if key in self.values:
-                used[key] = self.values[key]
+                used[key] = effective.get(key, self.values[key])
         for key in read & set(self.source_scan.reads):  # read with its default: write the default
             known, default = self.source_scan.default(key)
             clash = any(k.startswith(key + ".") or key.startswith(k + ".") for k in used)
