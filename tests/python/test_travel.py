@@ -227,3 +227,17 @@ def test_the_docs_spawn_pool_recipe_runs(tmp_path) -> None:
     done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[0.1, 0.1, 0.1, 0.1]"
+
+
+def test_bound_lambdas_travel_to_loky_workers() -> None:
+    """joblib's loky pools pickle with cloudpickle: a bound lambda carries its scope there."""
+    import joblib
+
+    with hp.scope(**{"train.lr": 0.6}):
+        task = hp.scope.bind(lambda n: (n, hp.scope.train.lr | 0.0))
+    results = joblib.Parallel(n_jobs=2, backend="loky")(joblib.delayed(task)(n) for n in range(4))
+    assert results == [(0, 0.6), (1, 0.6), (2, 0.6), (3, 0.6)]
+    plain = joblib.Parallel(n_jobs=2, backend="loky")(
+        joblib.delayed(lambda: hp.scope.train.lr | 0.0)() for _ in range(2)
+    )
+    assert plain == [0.0, 0.0]  # without bind, a worker sees the defaults
