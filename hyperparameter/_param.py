@@ -14,12 +14,15 @@ from typing import Any, Callable, Optional, Sequence, TypeVar, Union, overload
 
 from ._errors import ConversionError
 from ._state import MISSING, baseline, changes, coerce, current_get, thread_root, valid_key
+from ._suggester import Suggester
 from ._types import annotated_type, convert, converts, evaluated, on_register, registrations
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 # A type registered later may change what a cached value converts to: drop every cache.
 on_register.append(changes.bump)
+
+
 #: Marks an argument the caller did not give.
 class _NotGiven:
     """The default of an injectable parameter in a wrapper's signature: "take the scope's"."""
@@ -87,16 +90,32 @@ class _Failed:
         self.message = message
 
 
+class _Suggested:
+    """A scope value that is a suggester: the call that uses it calls it, and converts what it
+    suggests as any scope value is converted (see ``_Injector.check``)."""
+
+    __slots__ = ("key", "suggester", "default", "kind")
+
+    def __init__(self, key: str, suggester: Suggester, default: Any, kind: Any) -> None:
+        self.key, self.suggester, self.default, self.kind = key, suggester, default, kind
+
+    def value(self) -> Any:
+        value = self.suggester()
+        if self.kind is None:
+            return coerce(self.key, value, self.default)
+        return convert(self.key, value, self.kind)
+
+
 class _Injector:
     """Resolved values of a function's injectable parameters, cached per (scope, version).
 
     The cache is (node, version, values, bound): ``bound`` is a copy of the function whose
     defaults are the resolved values, so a call that passes none of the injectable parameters
     binds them in C (until the first such call it is ``first_call``, which makes the copy).
-    The cache holds only values that all converted: a call that meets a failed conversion
-    goes the slow way every time, which raises only if the call uses that value. A node that
-    exits drops the caches holding it (see ``forget``), so they never keep
-    the values of an exited scope alive.
+    The cache holds only values that all converted and none of which is a suggester: a call
+    that meets either goes the slow way every time, where a failed conversion raises and a
+    suggester is called only if the call uses that value. A node that exits drops the
+    caches holding it (see ``forget``), so they never keep the values of an exited scope alive.
     """
 
     __slots__ = (
@@ -148,7 +167,7 @@ class _Injector:
             view.append(walk.values)
             walk = walk.parent
         resolved = []
-        failed = False
+        uncached = False  # a value that failed to convert, or a suggester
         seen, kinds = self.kinds
         if seen != registrations[0]:
             kinds = self.read_types()
@@ -162,14 +181,18 @@ class _Injector:
             if value is MISSING:
                 resolved.append(default)
                 continue
+            if type(value) is Suggester:  # called by the call that uses it; never cached
+                resolved.append(_Suggested(key, value, default, kind))
+                uncached = True
+                continue
             try:
                 resolved.append(coerce(key, value, default) if kind is None else convert(key, value, kind))
             except ConversionError as exc:
                 # Raised only if the caller does not pass this argument explicitly.
                 resolved.append(_Failed(str(exc)))
-                failed = True
+                uncached = True
         values = tuple(resolved)
-        if not failed:
+        if not uncached:
             # The copy is made on the first call that can use it: a function called once per
             # scope never pays for one.
             self.cache = (node, version, values, self.first)
@@ -203,8 +226,9 @@ class _Injector:
         function bound to this scope's values, keep it in the cache, and call it."""
         node, version, values, _ = self.cache
         if node is not (current_get() or thread_root()) or version != changes.value:
-            values = self.resolve()  # another thread changed the cache meanwhile
-            self.check(values)  # none was given, so a value that failed to convert is used
+            # Another thread changed the cache meanwhile. None was given, so every value is
+            # used: one that failed to convert raises, a suggester is called.
+            values = self.check(self.resolve())
         bound = self.bind(values)
         if self.cache[0] is node and self.cache[2] is values:
             self.cache = (node, version, values, bound)
@@ -228,11 +252,26 @@ class _Injector:
         return bound
 
     @staticmethod
-    def check(arguments: tuple) -> None:
+    def check(arguments: tuple) -> tuple:
+        """The injectable arguments a call receives, from those it binds: a scope value that
+        failed to convert raises, a suggester's value is suggested now (the same tuple when
+        neither is there)."""
         for argument in arguments:
+            if type(argument) in _MARKERS:
+                break
+        else:
+            return arguments
+        final = list(arguments)
+        for place, argument in enumerate(arguments):
             if type(argument) is _Failed:
                 raise ConversionError(argument.message)
+            if type(argument) is _Suggested:
+                final[place] = argument.value()
+        return tuple(final)
 
+
+#: What ``_Injector.resolve`` leaves for the call to settle: ``check`` looks for these.
+_MARKERS = frozenset({_Failed, _Suggested})
 
 #: The injectors a scope notes are swept of dead ones at each multiple of this many.
 _NOTED = 64
@@ -294,14 +333,14 @@ def _default_places(function: Callable, names: list[str], defaults: list[Any]) -
 
 # The fast path is as short as it can be: one cache check, then either a call of the bound
 # copy (no injectable argument given) or one test per injectable parameter. Anything else
-# (a changed scope, a value that failed to convert) takes ``_hp_slow``.
+# (a changed scope, a value that failed to convert, a suggester) takes ``_hp_slow``.
 _TEMPLATE = """\
 def _hp_make(_hp_f, _hp_inj, _hp_cur, _hp_versions, _hp_NG):
     {defaults}
     {kind}def _hp_slow({params}):
         _hp_v = _hp_inj.resolve()
 {fills}
-        _hp_inj.check(({names}))
+        {checked}_hp_inj.check(({names}))
         return {awaits}_hp_f({call})
     {kind}def {name}({params}):
         _hp_c = _hp_inj.cache
@@ -378,6 +417,7 @@ def _generate(func: Callable, namespace: str) -> Callable:
         params=", ".join(params),
         fills="\n".join(fills) or "        pass",
         names="".join(f"{name}, " for name in names),
+        checked="".join(f"{name}, " for name in names) + "= " if names else "",
         awaits="await " if inspect.iscoroutinefunction(func) else "",
         call=", ".join(call),
         shortcut=shortcut.format(awaits="await " if inspect.iscoroutinefunction(func) else ""),

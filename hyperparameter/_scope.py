@@ -36,6 +36,7 @@ from ._state import (
     thread_root,
     valid_key,
 )
+from ._suggester import Suggester
 
 __all__ = ["Scope", "scope", "current_node", "referenced_keys"]
 
@@ -202,9 +203,11 @@ class Accessor:
             if node is None:
                 return default
             value = node.values.get(key, MISSING)
-        if type(value) is type(default) or value is None or default is None:
+        if type(value) is type(default) or value is None:
             return value
-        return coerce(key, value, default)
+        if default is None and type(value) is not Suggester:
+            return value
+        return coerce(key, value, default)  # converts, and calls a suggester
 
     @overload
     def __call__(self) -> Any: ...
@@ -223,10 +226,14 @@ class Accessor:
             raise MissingParameterError(
                 f"parameter {key!r} is not set (give a default: hp.scope.{key} | value)"
             )
+        if type(value) is Suggester:
+            return value()
         return value
 
     def __eq__(self, other: object) -> bool:
         value = _lookup(self)
+        if type(value) is Suggester:
+            value = value()
         return value is not MISSING and value == other
 
     def __ne__(self, other: object) -> bool:
@@ -263,9 +270,11 @@ class ScopeAccessor(Accessor):
             if node is None:
                 return default
             value = node.values.get(key, MISSING)
-        if type(value) is type(default) or value is None or default is None:
+        if type(value) is type(default) or value is None:
             return value
-        return coerce(key, value, default)
+        if default is None and type(value) is not Suggester:
+            return value
+        return coerce(key, value, default)  # converts, and calls a suggester
 
 
 def _lookup(accessor: Accessor) -> Any:

@@ -22,6 +22,7 @@ from types import MappingProxyType
 from typing import Any, Optional
 
 from ._backends import backend
+from ._suggester import Suggester
 from ._types import convert_other
 
 #: A value that is not there (``None`` is a value).
@@ -74,7 +75,10 @@ def valid_key(key: str) -> str:
 
 def coerce(key: str, value: Any, default: Any) -> Any:
     """The value of a read with ``default``: converted when the default's type asks for it
-    (the four scalars by the engine's rules, other types by ``_types``)."""
+    (the four scalars by the engine's rules, other types by ``_types``). A suggester is
+    called, and what it suggests is converted."""
+    if type(value) is Suggester:
+        value = value()
     if value is None or default is None or type(value) is type(default):
         return value
     if type(default) in CONVERTIBLE:

@@ -5,7 +5,9 @@
 - ``hyperparameter.integrations.ray``: Ray tasks and actors that run in their caller's scope
   (``pip install hyperparameter[ray]``);
 - ``hyperparameter.integrations.mlflow``: ``log_params()`` records the parameters a run uses
-  (``hp.effective_params``) in an MLflow run (``pip install hyperparameter[mlflow]``).
+  (``hp.effective_params``) in an MLflow run (``pip install hyperparameter[mlflow]``);
+- ``hyperparameter.integrations.optuna``: ``suggest(trial, space)`` makes one Optuna trial's
+  suggestions a scope (``pip install hyperparameter[optuna]``).
 
 Nothing is imported here: ``import hyperparameter`` never loads a tool.
 """
