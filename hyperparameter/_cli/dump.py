@@ -56,13 +56,35 @@ def _toml(tree: dict, prefix: str = "") -> list[str]:
     return lines
 
 
+def _check_writable(key: str, value: Any) -> None:
+    """Every format gets the same refusal, by name, for what a config file cannot hold (an
+    object, a suggester): a raw serializer error would name neither the key nor the value."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return
+    if isinstance(value, (list, tuple)):
+        for item in value:
+            _check_writable(key, item)
+        return
+    if isinstance(value, dict):
+        for name, item in value.items():
+            _check_writable(f"{key}.{name}", item)
+        return
+    raise ValueError(
+        f"cannot write {key} = {value!r}: a parameter file holds numbers, text, booleans, null and "
+        "lists (set this parameter in code, or leave it out of the dump)"
+    )
+
+
 def write(path: Path, flat: dict[str, Any]) -> None:
     """Write ``flat`` (dotted keys) to ``path`` as TOML, YAML or JSON, by its extension.
 
     TOML has no null: a ``None`` value is written as a comment, and reading the file back
     leaves that key to its default (``--dump-params`` checks that the default is ``None``).
     """
-    tree = nest({key: as_text(value) for key, value in flat.items()})  # a Path default as its text
+    flat = {key: as_text(value) for key, value in flat.items()}  # a Path default as its text
+    for key, value in flat.items():
+        _check_writable(key, value)
+    tree = nest(flat)
     suffix = path.suffix.lower()
     if suffix == ".json":
         text = json.dumps(tree, indent=2, ensure_ascii=False) + "\n"
