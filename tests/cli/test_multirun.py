@@ -766,3 +766,32 @@ def test_the_examples_of_docs_sweeps_md_run_as_shown(tmp_path: Path) -> None:
                 assert replay, output
             else:
                 assert _normal(output) == _normal(expected), f"{name}: {command}"
+
+
+def test_jobs_2_gives_the_same_results_and_run_folders_as_jobs_1(grid: Path) -> None:
+    folders = {}
+    for jobs in ("1", "2"):
+        runs = f"runs-{jobs}"
+        done = run(grid, "-m", "--jobs", jobs, "--runs-dir", runs, "-D", "t.a=1,2", "-D", "t.name=x,y")
+        assert done.returncode == 0, done.stderr
+        folders[jobs] = sweep_folder(grid.parent / runs)
+    for n in range(4):
+        for name in ("params.toml", "result.json"):
+            one = (folders["1"] / str(n) / name).read_text(encoding="utf-8")
+            two = (folders["2"] / str(n) / name).read_text(encoding="utf-8")
+            assert one == two, f"run {n} {name} differs between --jobs 1 and --jobs 2"
+    assert sorted(p.name for p in folders["2"].iterdir() if p.is_dir()) == ["0", "1", "2", "3"]
+
+
+def test_optuna_with_25_trials_finds_the_minimum(tmp_path: Path) -> None:
+    _optuna()
+    path = program(tmp_path, QUADRATIC)
+    done = run(
+        path, "-m", "--sweeper", "optuna", "--trials", "25", "--seed", "0",
+        "-D", "q.x=uniform(-4,4)", "-D", "q.n=int(0,5)",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    best = re.search(r"^best: run \d+, result (\S+) \(minimised over 25 trials\)$", done.stdout, re.M)
+    assert best, done.stdout
+    # The minimum is 0 at x = 1.5, n = 2; a grid of 25 random points would rarely get this close.
+    assert float(best.group(1)) < 0.25, done.stdout
