@@ -55,7 +55,7 @@ def execute(invocation: Invocation, values: Layers) -> Any:
         if options.inspecting:
             from .report import RunReport
 
-            report = RunReport(invocation.listed, ps, invocation.source_scan)
+            report = RunReport(invocation.listed, ps, invocation.source_scan, invocation.commands)
             raise SystemExit(
                 report.report(options.list_params, options.explain_param, values.unknown, values.defined())
             )
@@ -65,7 +65,8 @@ def execute(invocation: Invocation, values: Layers) -> Any:
             if options.dump_params:
                 from .report import RunReport
 
-                RunReport(invocation.listed, ps, invocation.source_scan).dump(options.dump_params)
+                report = RunReport(invocation.listed, ps, invocation.source_scan, invocation.commands)
+                report.dump(options.dump_params)
             return result
         finally:
             if values.unknown:

@@ -102,9 +102,13 @@ class RunReport:
     """One run as ``-lps``, ``-ep`` and ``--dump-params`` show it: its commands, the scope
     holding every layer, and what the source declares and reads."""
 
-    def __init__(self, commands: list[Command], ps: Scope, source_scan: SourceScan) -> None:
-        """``commands``: the chosen command, or every command when none was chosen."""
+    def __init__(
+        self, commands: list[Command], ps: Scope, source_scan: SourceScan, every: Iterable[Command] = ()
+    ) -> None:
+        """``commands``: the chosen command, or every command when none was chosen; ``every``:
+        all the program's commands (the others' parameters are not this run's)."""
         self.commands = commands
+        self.others = {info.key for command in every if command not in commands for info in command.params}
         self.ps = ps
         self.source_scan = source_scan
         self.values = ps.to_dict()  # not ps[key]: an accessor would count as a read
@@ -116,7 +120,12 @@ class RunReport:
         return default, "default"
 
     def params(self) -> list[ParamInfo]:
-        return [info for command in self.commands for info in command.params]
+        """The commands' parameters, then those of every other ``@hp.param`` function and class
+        of the program's files (what the commands' nested calls use)."""
+        own = [info for command in self.commands for info in command.params]
+        seen = {info.key for info in own} | self.others
+        declared = sorted(key for key in self.source_scan.declared if key not in seen and key in registry)
+        return own + [registry[key] for key in declared]
 
     def rows(self, defined: Iterable[str]) -> list[tuple[str, ...]]:
         """``-lps``: declared parameters, keys the code reads, then keys set that neither knows."""
@@ -202,11 +211,7 @@ class RunReport:
         # The values as the functions receive them (converted to their defaults' types): what
         # hp.effective_params() gives, the one place that computes them.
         effective = effective_params()
-        used = {
-            info.key: effective.get(info.key, info.default)
-            for command in self.commands
-            for info in command.params
-        }
+        used = {info.key: effective.get(info.key, info.default) for info in self.params()}
         for key in read:
             if key in self.values:
                 used[key] = effective.get(key, self.values[key])

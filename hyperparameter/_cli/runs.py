@@ -172,7 +172,7 @@ def run_one(program: Program, task: RunTask, functions: Optional[list[Callable]]
         outer = program.outer if program.outer is not None else contextlib.nullcontext()
         with outer, scope() as ps:
             values.apply(ps)
-            report = RunReport(invocation.listed, ps, invocation.source_scan)
+            report = RunReport(invocation.listed, ps, invocation.source_scan, invocation.commands)
             try:
                 assert invocation.chosen is not None
                 result = invocation.chosen.call(invocation.args)

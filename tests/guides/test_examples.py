@@ -144,6 +144,8 @@ def test_mnist_mlflow_lists_its_parameters(tmp_path):
     rows = listed_keys(run("mnist_mlflow", "-lps", "--epochs", "5", cwd=tmp_path).stdout)
     assert {"train.epochs", "train.lr", "train.batch_size", "train.seed", "train.experiment"} <= set(rows)
     assert rows["train.epochs"] == ["int", "10", "5", "option"]
+    # The model's own @hp.param function, called inside the run, is listed too.
+    assert {"model.hidden", "model.alpha", "model.activation"} <= set(rows)
     assert not (tmp_path / "mlruns").exists()  # listing runs nothing
 
 
