@@ -45,7 +45,7 @@ def test_the_pure_install_chooses_pure_python_without_a_warning(pure_installed: 
 def test_the_pure_install_passes_the_pure_backend_tests(pure_installed: Venv, tmp_path: Path) -> None:
     # As the main run tests the pure backend (tests/python/test_backends.py), with the tests
     # in a folder that holds no package, so that they import the installed one.
-    tree = copy_tests(tmp_path / "tree", ["tests", "pyproject.toml"])
+    tree = copy_tests(tmp_path / "tree", ["tests", "docs", "pyproject.toml"])  # docs: pages tests run
     ran = pure_installed.run(
         "-m", "pytest", str(tree / "tests" / "python"), "-v", "-p", "no:cacheprovider",
         check=False, HYPERPARAMETER_BACKEND="python",
