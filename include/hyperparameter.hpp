@@ -444,12 +444,16 @@ inline void frozen() {
     detail::check(hp_frozen());
 }
 
-/// Throws hp::error unless the loaded library speaks the ABI this header was written for.
+/// Throws hp::error unless the loaded library speaks the ABI this header was written for, and
+/// is the only copy of the engine in the process (`HP_OTHER_ENGINE` names both files: a copy
+/// an extension bundled would keep scopes of its own). Call it once when a program or an
+/// extension starts.
 inline void check_abi() {
     if (hp_abi_version() != HP_ABI_VERSION) {
         throw error(HP_INVALID_ARGUMENT, "libhyperparameter has ABI version " + std::to_string(hp_abi_version()) +
                                              ", this header expects " + std::to_string(HP_ABI_VERSION));
     }
+    detail::check(hp_engine_check());
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -31,6 +31,17 @@ EXTENSION = r"""
 #include <cstdio>
 #include "hyperparameter.hpp"
 
+// What hp::check_abi() says when this extension's engine is a second copy.
+extern "C" int check_status(char* message, int size) {
+    try {
+        hp::check_abi();
+        return 0;
+    } catch (const hp::error& err) {
+        std::snprintf(message, size, "%s", err.what());
+        return err.status();
+    }
+}
+
 // What GET_PARAM does when this extension's engine is a second copy: the status it throws.
 extern "C" int read_status(char* message, int size) {
     try {
@@ -104,13 +115,15 @@ import ctypes, json
 import hyperparameter as hp
 lib = ctypes.CDLL({str(extension)!r})
 message = ctypes.create_string_buffer(2048)
+checked = lib.check_status(message, len(message)), message.value.decode()
 with hp.scope(**{{"copy.probe": 5}}):
     status = lib.read_status(message, len(message))
-print(json.dumps([status, message.value.decode()]))
+print(json.dumps([checked, status, message.value.decode()]))
 """
     done = run_python(script)
     assert done.returncode == 0, done.stderr
-    status, message = json.loads(done.stdout)
+    (checked, check_message), status, message = json.loads(done.stdout)
+    assert checked == HP_OTHER_ENGINE and str(copy) in check_message, check_message  # hp::check_abi()
     assert status == HP_OTHER_ENGINE, message
     assert str(copy) in message
 
