@@ -28,16 +28,21 @@ fi
 
 n1=50000
 n2=150000
-total() { # mode count -> total instructions of the run
-    valgrind --tool=callgrind --callgrind-out-file="$out/cg.$1.$2" "$out/native_read" "$1" "$2" \
-        >/dev/null 2>&1
-    awk '/^(summary|totals):/ { print $2; exit }' "$out/cg.$1.$2"
+# label mode where command... -> one line: instructions per read of `command... mode COUNT`,
+# from runs at two counts (the callgrind output of each is kept as $out/cg.label.count).
+per_read() {
+    local label=$1 mode=$2 where=$3 count totals=()
+    shift 3
+    for count in "$n1" "$n2"; do
+        valgrind --tool=callgrind --callgrind-out-file="$out/cg.$label.$count" "$@" "$mode" "$count" \
+            >/dev/null 2>&1
+        totals+=("$(awk '/^(summary|totals):/ { print $2; exit }' "$out/cg.$label.$count")")
+    done
+    awk -v m="$label" -v w="$where" -v a="${totals[0]}" -v b="${totals[1]}" -v n1="$n1" -v n2="$n2" \
+        'BEGIN { printf "%-9s: %6.1f instructions/read (callgrind%s)\n", m, (b - a) / (n2 - n1), w }'
 }
 for mode in hit miss c-hit; do
-    t1=$(total "$mode" "$n1")
-    t2=$(total "$mode" "$n2")
-    awk -v m="$mode" -v a="$t1" -v b="$t2" -v n1="$n1" -v n2="$n2" \
-        'BEGIN { printf "%-6s: %6.1f instructions/read (callgrind)\n", m, (b - a) / (n2 - n1) }'
+    per_read "$mode" "$mode" "" "$out/native_read"
 done
 
 # The same reads from a Python thread, inside Python scopes: the hit path also checks that the
@@ -45,16 +50,9 @@ done
 g++ -std=c++17 -O2 -g -shared -fPIC -pthread -I include bench/native_read.cpp \
     -L "$lib" -lhyperparameter -Wl,-rpath,"$PWD/$lib" -o "$out/native_read.so"
 python=$(python -c "import sys; print(sys.executable)")  # the interpreter itself, not a shim
-py_total() { # mode count -> total instructions of the run
-    valgrind --tool=callgrind --callgrind-out-file="$out/cg.py.$1.$2" \
-        "$python" bench/native_read_python.py "$out/native_read.so" "$1" "$2" >/dev/null 2>&1
-    awk '/^(summary|totals):/ { print $2; exit }' "$out/cg.py.$1.$2"
-}
 for mode in hit miss c-hit; do
-    t1=$(py_total "$mode" "$n1")
-    t2=$(py_total "$mode" "$n2")
-    awk -v m="py-$mode" -v a="$t1" -v b="$t2" -v n1="$n1" -v n2="$n2" \
-        'BEGIN { printf "%-9s: %6.1f instructions/read (callgrind, read from a Python thread)\n", m, (b - a) / (n2 - n1) }'
+    per_read "py-$mode" "$mode" ", read from a Python thread" \
+        "$python" bench/native_read_python.py "$out/native_read.so"
 done
 
 if [[ "${ANNOTATE:-}" == 1 ]]; then

@@ -263,6 +263,8 @@ class ScopeAccessor(Accessor):
     asks which scope it reads."""
 
     def __or__(self, default: Any) -> Any:  # type: ignore[override]  # the same overloads
+        # Accessor.__or__'s walk from this scope's node instead of the current one: written
+        # out as there, since a shared helper would add a call to every read.
         key, node = self._hp_path
         value = node.values.get(key, MISSING)
         while value is MISSING:
@@ -608,17 +610,27 @@ def _restore(items: Any, sources: Optional[dict] = None) -> Snapshot:
     """A snapshot holding ``items`` (``(key, value)`` pairs) and their source labels: what a
     snapshot (or a scope) pickles to. Keys are checked, as everywhere: a pickle is input too."""
     made = Snapshot()
-    made._hp_node.parent = None  # detached: it reads its own values, nothing around it
-    _fill(made._hp_node, items, sources)
-    return made
-
-
-def _fill(node: Node, items: Any, sources: Optional[dict]) -> None:
+    node = made._hp_node
+    node.parent = None  # detached: it reads its own values, nothing around it
     for key, value in items:
         node.values[valid_key(key)] = value
     for key, label in (sources or {}).items():
         if key in node.values and isinstance(label, str):
             node.label(key, label)
+    return made
+
+
+def _copy_of(scope: Scope, parent: Optional[Node] = MISSING) -> Scope:
+    """A new scope holding what ``scope`` sees and its source labels (keys checked already).
+    ``parent``: None for one that inherits nothing; by default it builds on the scope current
+    where it is entered."""
+    made = Scope()
+    node = made._hp_node
+    node.values = scope._hp_node.visible()
+    node.sources = scope._sources() or None
+    if parent is not MISSING:
+        node.parent = parent
+    return made
 
 
 #: The snapshots entered in this context, innermost last: ``(snapshot, the child entered)``.
@@ -653,8 +665,7 @@ class Snapshot(Scope):
     __slots__ = ()
 
     def __enter__(self) -> Scope:  # type: ignore[override]
-        child = Scope()
-        _fill(child._hp_node, self.items(), self._sources())
+        child = _copy_of(self)
         child.__enter__()
         _entered_snapshots.set((*_entered_snapshots.get(), (self, child)))
         return child
@@ -937,10 +948,7 @@ class Reader(_ReaderBase):
 
     def _publish(self, snapshot: Scope) -> None:
         """Make exactly what ``snapshot`` sees the baseline of every thread and language."""
-        alone = Scope()
-        alone._hp_node.parent = None
-        _fill(alone._hp_node, snapshot.items(), None)
-        with alone:
+        with _copy_of(snapshot, parent=None):
             self.frozen()
 
     def bind(self, fn: Callable[..., _T]) -> Callable[..., _T]:

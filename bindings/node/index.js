@@ -380,23 +380,23 @@ function storeInt(n, scope, key, len, value) {
     return;
   }
   if (typeof value !== 'number' || !Number.isSafeInteger(value)) {
-    throw new HyperparameterError(
-      Status.INVALID_ARGUMENT,
-      `parameter ${JSON.stringify(key)}: cannot store ${describe(value)} as int ` +
-        '(give a safe integer number or a BigInt)',
-      key,
-    );
+    throw cannotStore(key, value, ' as int (give a safe integer number or a BigInt)');
   }
   check(n, n.setI64(scope, key, len, value), key);
 }
 
+/** The error for a value a typed setter cannot store: names the key and the value. */
+function cannotStore(key, value, what) {
+  return new HyperparameterError(
+    Status.INVALID_ARGUMENT,
+    `parameter ${JSON.stringify(key)}: cannot store ${describe(value)}${what}`,
+    key,
+  );
+}
+
 function storeString(n, scope, key, len, value) {
   if (typeof value !== 'string') {
-    throw new HyperparameterError(
-      Status.INVALID_ARGUMENT,
-      `parameter ${JSON.stringify(key)}: cannot store ${describe(value)} as a string`,
-      key,
-    );
+    throw cannotStore(key, value, ' as a string');
   }
   if (!value.isWellFormed()) {
     throw new HyperparameterError(
@@ -430,12 +430,7 @@ function store(n, scope, key, value) {
         check(n, n.setNull(scope, key, len), key);
         return;
       }
-      throw new HyperparameterError(
-        Status.INVALID_ARGUMENT,
-        `parameter ${JSON.stringify(key)}: cannot store ${describe(value)}; ` +
-          'a value is a boolean, number, BigInt, string or null',
-        key,
-      );
+      throw cannotStore(key, value, '; a value is a boolean, number, BigInt, string or null');
   }
 }
 
@@ -471,11 +466,7 @@ function setBool(key, value) {
   const scope = currentScope(key);
   const len = requireKey(key);
   if (typeof value !== 'boolean') {
-    throw new HyperparameterError(
-      Status.INVALID_ARGUMENT,
-      `parameter ${JSON.stringify(key)}: cannot store ${describe(value)} as bool`,
-      key,
-    );
+    throw cannotStore(key, value, ' as bool');
   }
   check(n, n.setBool(scope, key, len, value), key);
 }
@@ -509,11 +500,7 @@ function setFloat(key, value) {
   const scope = currentScope(key);
   const len = requireKey(key);
   if (typeof value !== 'number') {
-    throw new HyperparameterError(
-      Status.INVALID_ARGUMENT,
-      `parameter ${JSON.stringify(key)}: cannot store ${describe(value)} as float`,
-      key,
-    );
+    throw cannotStore(key, value, ' as float');
   }
   check(n, n.setF64(scope, key, len, value), key);
 }

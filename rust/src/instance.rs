@@ -19,8 +19,8 @@ static VERDICT: OnceLock<Option<Error>> = OnceLock::new();
 
 /// Why this copy refuses to work, or `None`.
 #[inline]
-pub(crate) fn refusal() -> Option<Error> {
-    VERDICT.get_or_init(other_copy).clone()
+pub(crate) fn refusal() -> Option<&'static Error> {
+    VERDICT.get_or_init(other_copy).as_ref()
 }
 
 /// A function of this copy, to find the file it was loaded from.

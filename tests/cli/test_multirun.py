@@ -795,3 +795,34 @@ def test_optuna_with_25_trials_finds_the_minimum(tmp_path: Path) -> None:
     assert best, done.stdout
     # The minimum is 0 at x = 1.5, n = 2; a grid of 25 random points would rarely get this close.
     assert float(best.group(1)) < 0.25, done.stdout
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_each_run_is_seen_by_a_cpp_kernel_in_its_worker(tmp_path: Path, jobs: str) -> None:
+    """A run's scope is the thread's scope for native code too, in a spawned worker as here."""
+    import travel_work
+
+    kernel = travel_work.build_lr_kernel(tmp_path)
+    if kernel is None:
+        pytest.skip("needs the native engine and a C++ compiler")
+    path = program(
+        tmp_path,
+        """
+        import ctypes, os
+        import hyperparameter as hp
+
+        @hp.param("train")
+        def f(lr: float = 0.001):
+            lib = ctypes.CDLL(os.environ["LR_KERNEL"])
+            lib.kernel_lr.restype = ctypes.c_double
+            return [lr, lib.kernel_lr()]
+
+        if __name__ == "__main__":
+            hp.launch(f)
+        """,
+    )
+    done = run(path, "-m", "--jobs", jobs, "-D", "train.lr=0.1,0.2,0.3", LR_KERNEL=kernel)
+    assert done.returncode == 0, done.stderr
+    folder = sweep_folder(tmp_path / "runs")
+    read = [json.loads((folder / str(n) / "result.json").read_text()) for n in range(3)]
+    assert read == [[0.1, 0.1], [0.2, 0.2], [0.3, 0.3]]

@@ -17,7 +17,6 @@ from typing import Optional
 
 import pytest
 import travel_work
-from native_build import CXX, compile_cpp
 
 import hyperparameter as hp
 
@@ -27,11 +26,6 @@ from hyperparameter.integrations import dask as hp_dask  # noqa: E402
 from hyperparameter.integrations.dask import BaselinePlugin  # noqa: E402
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "integrations.md"
-NATIVE = hp.backend_name() == "native" and CXX is not None
-KERNEL = r"""
-#include "hyperparameter.hpp"
-extern "C" double kernel_lr() { return GET_PARAM(train.lr, 0.001); }
-"""
 
 
 @pytest.fixture(scope="module")
@@ -50,17 +44,10 @@ def client(cluster):
 
 @pytest.fixture(scope="module")
 def kernel(tmp_path_factory: pytest.TempPathFactory) -> Optional[str]:
-    """The C++ kernel's path; None without the native engine or a compiler (Python reads alone)."""
-    if not NATIVE:
-        return None
-    return str(compile_cpp(KERNEL, tmp_path_factory.mktemp("dask") / "libdaskkernel.so", shared=True))
+    return travel_work.build_lr_kernel(tmp_path_factory.mktemp("dask"))
 
 
-def lr_both(kernel: Optional[str]) -> tuple:
-    """``train.lr`` as Python and the C++ kernel read it (Python twice without a kernel)."""
-    if kernel is None:
-        return (travel_work.read_lr(),) * 2
-    return travel_work.read_lr_both(kernel)
+lr_both = travel_work.lr_both
 
 
 def registered(dask_scheduler) -> list:

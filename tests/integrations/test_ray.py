@@ -16,7 +16,6 @@ from typing import Optional
 
 import pytest
 import travel_work
-from native_build import CXX, compile_cpp
 
 import hyperparameter as hp
 
@@ -26,11 +25,6 @@ from hyperparameter.integrations import ray as hp_ray  # noqa: E402
 from hyperparameter.integrations.ray import ScopedActorClass, remote  # noqa: E402
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "integrations.md"
-NATIVE = hp.backend_name() == "native" and CXX is not None
-KERNEL = r"""
-#include "hyperparameter.hpp"
-extern "C" double kernel_lr() { return GET_PARAM(train.lr, 0.001); }
-"""
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -47,17 +41,10 @@ def ray_session():
 
 @pytest.fixture(scope="module")
 def kernel(tmp_path_factory: pytest.TempPathFactory) -> Optional[str]:
-    """The C++ kernel's path; None without the native engine or a compiler (Python reads alone)."""
-    if not NATIVE:
-        return None
-    return str(compile_cpp(KERNEL, tmp_path_factory.mktemp("ray") / "libraykernel.so", shared=True))
+    return travel_work.build_lr_kernel(tmp_path_factory.mktemp("ray"))
 
 
-def lr_both(kernel: Optional[str]) -> tuple:
-    """``train.lr`` as Python and the C++ kernel read it (Python twice without a kernel)."""
-    if kernel is None:
-        return (travel_work.read_lr(),) * 2
-    return travel_work.read_lr_both(kernel)
+lr_both = travel_work.lr_both
 
 
 @remote

@@ -155,7 +155,7 @@ pub(super) fn boundary_unsynced(body: impl FnOnce() -> Result<()>) -> i32 {
 
 fn boundary_with(sync: bool, body: impl FnOnce() -> Result<()>) -> i32 {
     if let Some(err) = instance::refusal() {
-        return fail(err);
+        return fail(err.clone());
     }
     if sync {
         if let Err(reason) = host::sync() {
